@@ -1,0 +1,47 @@
+# The project's user interface. `make help` lists the targets.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
+HANDOUT := dist/BatchNormalization-student.zip
+
+.DEFAULT_GOAL := help
+.PHONY: help venv assign template solutions handout data test grade clean
+
+help: ## Show this list of targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## Create .venv with the pinned dependencies (done automatically when needed)
+
+$(STAMP): requirements.txt constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11" >&2; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+assign: template solutions handout ## Regenerate student_template/ and solutions/ from assignment/, run the solutions
+
+template: $(STAMP) ## Regenerate student_template/ and solutions/ (no execution)
+	$(PY) -m autograder.build
+
+solutions: $(STAMP) template ## Execute the solved notebook in solutions/ (with its plots)
+	$(PY) -m autograder.notebooks solutions/BatchNormalization.ipynb
+
+handout: $(STAMP) template ## Zip student_template/ into dist/ for students
+	$(PY) -c 'from autograder import build, paths; print("wrote", build.zip_folder(paths.STUDENT_TEMPLATE, paths.ROOT / "$(HANDOUT)", paths.HANDOUT_TOP))'
+
+data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
+	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir ../data
+
+test: $(STAMP) ## Run the test suite
+	$(PY) -m pytest tests
+
+grade: ## Grade a folder of submissions (not built yet: see README)
+	@echo "make grade is not available yet: batch grading arrives with the make-grade issue." >&2
+	@exit 2
+
+clean: ## Remove the virtual environment and build outputs
+	rm -rf $(VENV) dist .pytest_cache

@@ -1,0 +1,1 @@
+"""Tooling of the Batch Normalization assignment: build the handout, grade submissions."""

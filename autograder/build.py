@@ -1,0 +1,260 @@
+"""Build the student template and the reference solutions from `assignment/`.
+
+`assignment/` is the only hand-edited source. This module turns it into the generated folders:
+
+- `student_template/`: otter assign's student notebook and public tests, plus the `cs231n`
+  package with every solution region replaced by a stub that raises NotImplementedError;
+- `solutions/`: otter assign's solved notebook, the public tests, and the package with the
+  solution markers removed (the reference implementation).
+
+otter assign strips notebook cells only, so the `.py` solution regions are handled here. A region
+is the lines between `# BEGIN SOLUTION` and `# END SOLUTION` (markers alone on their lines, same
+indentation, never nested). Each build step is a small function that can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import paths
+
+BEGIN_MARKER = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION[ \t]*$")
+END_MARKER = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION[ \t]*$")
+
+# Notebook metadata that changes between runs without changing the assignment.
+VOLATILE_NOTEBOOK_METADATA = ("widgets", "varInspector", "toc")
+
+# A fixed timestamp keeps the handout zip byte-for-byte reproducible.
+ZIP_TIMESTAMP = (2024, 1, 1, 0, 0, 0)
+
+
+class BuildError(Exception):
+    """The assignment source is malformed; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """One solution region: 0-based line numbers of its BEGIN and END markers."""
+
+    begin: int
+    end: int
+    indent: str
+    owner: str  # qualified name of the function that holds it, e.g. "FullyConnectedNet.loss"
+
+
+def find_regions(source: str, filename: str) -> list[Region]:
+    """Locate the solution regions of a Python source and the function each one belongs to."""
+    lines = source.splitlines()
+    owners = _function_spans(source, filename)
+    regions, open_at = [], None
+    for number, line in enumerate(lines):
+        begin, end = BEGIN_MARKER.match(line), END_MARKER.match(line)
+        if begin:
+            if open_at is not None:
+                raise BuildError(
+                    f"{filename}:{number + 1}: '# BEGIN SOLUTION' inside the region opened at "
+                    f"line {open_at[0] + 1}; close it with '# END SOLUTION' first"
+                )
+            open_at = (number, begin["indent"])
+        elif end:
+            if open_at is None:
+                raise BuildError(f"{filename}:{number + 1}: '# END SOLUTION' without a BEGIN")
+            start, indent = open_at
+            if end["indent"] != indent:
+                raise BuildError(
+                    f"{filename}:{number + 1}: '# END SOLUTION' is indented differently from "
+                    f"its '# BEGIN SOLUTION' at line {start + 1}"
+                )
+            regions.append(Region(start, number, indent, _owner_of(start + 1, owners, filename)))
+            open_at = None
+        elif "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+            raise BuildError(
+                f"{filename}:{number + 1}: a solution marker must stand alone on its line as "
+                "'# BEGIN SOLUTION' or '# END SOLUTION'"
+            )
+    if open_at is not None:
+        raise BuildError(f"{filename}:{open_at[0] + 1}: '# BEGIN SOLUTION' is never closed")
+    return regions
+
+
+def _function_spans(source: str, filename: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function, 1-based, outermost first."""
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as error:
+        raise BuildError(f"{filename}:{error.lineno}: {error.msg}") from error
+    spans = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    spans.append((child.lineno, child.end_lineno, name))
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return spans
+
+
+def _owner_of(line: int, spans: list[tuple[int, int, str]], filename: str) -> str:
+    enclosing = [span for span in spans if span[0] <= line <= span[1]]
+    if not enclosing:
+        raise BuildError(f"{filename}:{line}: a solution region must be inside a function")
+    return max(enclosing, key=lambda span: span[0])[2]
+
+
+def stub_message(owner: str, relative_path: str) -> str:
+    """What a student sees when calling code they have not written yet."""
+    return (
+        f"{owner} in {relative_path} is not implemented yet: replace this line with your code, "
+        "following the TODO comment above it."
+    )
+
+
+def make_template_source(source: str, relative_path: str) -> str:
+    """Replace every solution region by a line that raises NotImplementedError."""
+    lines = source.splitlines(keepends=True)
+    for region in reversed(find_regions(source, relative_path)):
+        message = stub_message(region.owner, relative_path)
+        lines[region.begin : region.end + 1] = [
+            f"{region.indent}raise NotImplementedError({message!r})\n"
+        ]
+    return _checked("".join(lines), relative_path)
+
+
+def make_solution_source(source: str, relative_path: str) -> str:
+    """Keep the solution code and drop the marker lines."""
+    lines = source.splitlines(keepends=True)
+    for region in reversed(find_regions(source, relative_path)):
+        del lines[region.end]
+        del lines[region.begin]
+    return _checked("".join(lines), relative_path)
+
+
+def _checked(source: str, relative_path: str) -> str:
+    try:
+        compile(source, relative_path, "exec")
+    except SyntaxError as error:
+        raise BuildError(
+            f"{relative_path}:{error.lineno}: the generated file is not valid Python "
+            f"({error.msg}); check the solution regions around that line"
+        ) from error
+    return source
+
+
+def stubbed_functions(source: str, relative_path: str) -> set[str]:
+    """Qualified names of the functions that hold at least one solution region."""
+    return {region.owner for region in find_regions(source, relative_path)}
+
+
+def write_package(source_dir: Path, dest_dir: Path, transform) -> None:
+    """Copy a package tree, passing each .py file through `transform(text, relative_path)`."""
+    for path in sorted(source_dir.rglob("*")):
+        relative = path.relative_to(source_dir.parent)
+        if "__pycache__" in path.parts or path.is_dir() or path.suffix == ".pyc":
+            continue
+        target = dest_dir.parent / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".py":
+            text = path.read_text(encoding="utf-8")
+            target.write_text(transform(text, relative.as_posix()), encoding="utf-8")
+        else:
+            shutil.copyfile(path, target)
+
+
+def run_otter_assign(master: Path, result_dir: Path) -> tuple[Path, Path]:
+    """Run otter assign into `result_dir`; return its (student, autograder) folders."""
+    command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", str(master), str(result_dir)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise BuildError(
+            f"otter assign failed on {master}:\n{completed.stdout}\n{completed.stderr}"
+        )
+    return result_dir / "student", result_dir / "autograder"
+
+
+def normalize_notebook(path: Path) -> None:
+    """Rewrite a notebook with stable metadata, no outputs and sorted keys, so builds repeat."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for key in VOLATILE_NOTEBOOK_METADATA:
+        notebook.get("metadata", {}).pop(key, None)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cell.pop("id", None)
+    notebook["nbformat_minor"] = min(notebook.get("nbformat_minor", 4), 4)
+    path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transform) -> None:
+    """Lay out one generated folder: the notebook, its public tests and the package."""
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    shutil.copyfile(notebook, destination / notebook.name)
+    normalize_notebook(destination / notebook.name)
+    shutil.copytree(tests_dir, destination / "tests")
+    write_package(paths.ASSIGNMENT / "cs231n", destination / "cs231n", package_transform)
+
+
+def build(root: Path = paths.ROOT) -> None:
+    """Regenerate `student_template/` and `solutions/` under `root` from `assignment/`."""
+    master = paths.ASSIGNMENT / paths.NOTEBOOK_NAME
+    with tempfile.TemporaryDirectory(prefix="otter-assign-") as scratch:
+        student, autograder = run_otter_assign(master, Path(scratch) / "dist")
+        public_tests = student / "tests"
+        assemble(root / "student_template", student / paths.NOTEBOOK_NAME, public_tests,
+                 make_template_source)
+        assemble(root / "solutions", autograder / paths.NOTEBOOK_NAME, public_tests,
+                 make_solution_source)
+
+
+def zip_folder(folder: Path, archive: Path, top: str) -> Path:
+    """Zip `folder` under the directory name `top`, with fixed timestamps and sorted entries."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_dir() or "__pycache__" in path.parts or path.name.startswith(".ipynb"):
+                continue
+            info = zipfile.ZipInfo(f"{top}/{path.relative_to(folder).as_posix()}", ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            bundle.writestr(info, path.read_bytes())
+    return archive
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=paths.ROOT,
+                        help="where to write student_template/ and solutions/ (default: the repo)")
+    parser.add_argument("--handout", type=Path,
+                        help="also zip student_template/ to this file for students")
+    args = parser.parse_args(argv)
+    try:
+        build(args.root)
+    except BuildError as error:
+        print(f"build failed: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.root / 'student_template'} and {args.root / 'solutions'}")
+    if args.handout:
+        zip_folder(args.root / "student_template", args.handout, paths.HANDOUT_TOP)
+        print(f"wrote {args.handout}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Where things live in the repository; every module asks here instead of guessing."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = ROOT / "assignment"
+SOLUTIONS = ROOT / "solutions"
+STUDENT_TEMPLATE = ROOT / "student_template"
+DIST = ROOT / "dist"
+DATA = ROOT / "data"
+
+NOTEBOOK_NAME = "BatchNormalization.ipynb"
+PACKAGE_NAME = "cs231n"
+# The folder name students see when they unzip the handout.
+HANDOUT_TOP = "BatchNormalization"

@@ -1,0 +1,192 @@
+"""Tests of autograder.build: solution stripping, the generated folders, the handout zip."""
+
+import filecmp
+import json
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import pytest
+
+from autograder import build, paths
+
+SAMPLE = textwrap.dedent(
+    '''\
+    class Net:
+        def loss(self, x):
+            """Docstring stays."""
+            y = x + 1
+            # TODO: double y.
+            # BEGIN SOLUTION
+            y = 2 * y
+            # END SOLUTION
+            return y
+
+
+    def helper(x):
+        return x
+    '''
+)
+
+# The functions a student must write, and nothing else (the assignment issue's list).
+EXPECTED_STUBS = {
+    "cs231n/layers.py": {
+        "batchnorm_forward",
+        "batchnorm_backward",
+        "batchnorm_backward_alt",
+        "layernorm_forward",
+        "layernorm_backward",
+    },
+    "cs231n/classifiers/fc_net.py": {"FullyConnectedNet.__init__", "FullyConnectedNet.loss"},
+}
+
+
+def test_template_replaces_region_with_named_stub():
+    out = build.make_template_source(SAMPLE, "pkg/net.py")
+    assert "y = 2 * y" not in out and "SOLUTION" not in out
+    assert "# TODO: double y." in out and "Docstring stays." in out
+    namespace = {}
+    exec(out, namespace)
+    with pytest.raises(NotImplementedError, match=r"Net\.loss in pkg/net\.py is not implemented"):
+        namespace["Net"]().loss(1)
+    assert namespace["helper"](3) == 3
+
+
+def test_solution_keeps_code_and_drops_markers():
+    out = build.make_solution_source(SAMPLE, "pkg/net.py")
+    assert "SOLUTION" not in out
+    namespace = {}
+    exec(out, namespace)
+    assert namespace["Net"]().loss(1) == 4
+
+
+@pytest.mark.parametrize(
+    "source, complaint",
+    [
+        ("def f():\n    # BEGIN SOLUTION\n    pass\n", "never closed"),
+        ("def f():\n    pass\n    # END SOLUTION\n", "without a BEGIN"),
+        ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n", "inside the region"),
+        ("def f():\n    # BEGIN SOLUTION\n    pass\n  # END SOLUTION\n", "indented differently"),
+        ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "inside a function"),
+        ("def f():\n    x = 1  # BEGIN SOLUTION\n", "stand alone"),
+        ("def f(:\n", "1:"),
+    ],
+)
+def test_malformed_regions_are_reported_with_their_line(source, complaint):
+    with pytest.raises(build.BuildError, match=complaint):
+        build.find_regions(source, "bad.py")
+
+
+def test_exactly_the_student_functions_are_stubbed():
+    package = paths.ASSIGNMENT
+    found = {
+        relative: build.stubbed_functions((package / relative).read_text(), relative)
+        for relative in EXPECTED_STUBS
+    }
+    assert found == EXPECTED_STUBS
+    others = [
+        path.relative_to(package).as_posix()
+        for path in (package / "cs231n").rglob("*.py")
+        if path.relative_to(package).as_posix() not in EXPECTED_STUBS
+    ]
+    for relative in others:
+        assert not build.find_regions((package / relative).read_text(), relative), relative
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    build.build(root)
+    return root
+
+
+def _comparable(notebook_path):
+    """A notebook's content with what execution adds (outputs, counts) left out."""
+    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+        cell.pop("id", None)
+        cell.get("metadata", {}).pop("execution", None)
+    return notebook
+
+
+@pytest.mark.parametrize("folder", ["student_template", "solutions"])
+def test_generated_folders_are_fresh(fresh_build, folder):
+    committed, rebuilt = paths.ROOT / folder, fresh_build / folder
+    assert committed.is_dir(), f"{folder}/ is missing: run `make assign`"
+
+    def files(root):
+        return sorted(
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+        )
+
+    assert files(committed) == files(rebuilt), f"{folder}/ is stale: run `make assign`"
+    for relative in files(rebuilt):
+        if relative.endswith(".ipynb"):
+            same = _comparable(committed / relative) == _comparable(rebuilt / relative)
+        else:
+            same = filecmp.cmp(committed / relative, rebuilt / relative, shallow=False)
+        assert same, f"{folder}/{relative} is stale: run `make assign` (never edit it by hand)"
+
+
+def test_build_is_deterministic(fresh_build, tmp_path):
+    build.build(tmp_path)
+    for folder in ("student_template", "solutions"):
+        for path in (fresh_build / folder).rglob("*"):
+            if path.is_file():
+                twin = tmp_path / folder / path.relative_to(fresh_build / folder)
+                assert path.read_bytes() == twin.read_bytes(), path
+
+
+def test_template_package_works_except_the_stubs(fresh_build):
+    script = textwrap.dedent(
+        """
+        import numpy as np
+        from cs231n.classifiers.fc_net import FullyConnectedNet
+        from cs231n import layers
+        x = np.random.randn(4, 6)
+        model = FullyConnectedNet([5, 5], input_dim=6, num_classes=3, dropout_keep_ratio=0.5,
+                                  seed=1, dtype=np.float64)
+        loss, grads = model.loss(x, np.array([0, 1, 2, 0]))
+        assert set(grads) == set(model.params)
+        for call in [
+            lambda: layers.batchnorm_forward(x, np.ones(6), np.zeros(6), {"mode": "train"}),
+            lambda: layers.batchnorm_forward(x, np.ones(6), np.zeros(6), {"mode": "test"}),
+            lambda: layers.batchnorm_backward(x, None),
+            lambda: layers.batchnorm_backward_alt(x, None),
+            lambda: layers.layernorm_forward(x, np.ones(6), np.zeros(6), {}),
+            lambda: layers.layernorm_backward(x, None),
+            lambda: FullyConnectedNet([5], input_dim=6, normalization="batchnorm"),
+        ]:
+            try:
+                call()
+            except NotImplementedError as error:
+                assert "is not implemented yet" in str(error), error
+            else:
+                raise AssertionError("a stub did not raise")
+        try:
+            layers.batchnorm_forward(x, np.ones(6), np.zeros(6), {"mode": "bogus"})
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("a bad mode must raise ValueError in the template too")
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=fresh_build / "student_template",
+                          capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_handout_zip_is_reproducible_and_complete(fresh_build, tmp_path):
+    first = build.zip_folder(fresh_build / "student_template", tmp_path / "a.zip", "Top")
+    second = build.zip_folder(fresh_build / "student_template", tmp_path / "b.zip", "Top")
+    assert first.read_bytes() == second.read_bytes()
+    names = zipfile.ZipFile(first).namelist()
+    assert "Top/BatchNormalization.ipynb" in names
+    assert "Top/cs231n/layers.py" in names
+    assert any(name.startswith("Top/tests/") for name in names)
