@@ -38,7 +38,11 @@ EXPECTED_STUBS = {
         "layernorm_forward",
         "layernorm_backward",
     },
-    "cs231n/classifiers/fc_net.py": {"FullyConnectedNet.__init__", "FullyConnectedNet.loss"},
+    "cs231n/classifiers/fc_net.py": {
+        "FullyConnectedNet.__init__",  # the gamma/beta parameters
+        "FullyConnectedNet._normalize_forward",  # the normalization step of loss()'s forward
+        "FullyConnectedNet._normalize_backward",  # ... and of its backward
+    },
 }
 
 
@@ -66,7 +70,7 @@ def test_solution_keeps_code_and_drops_markers():
     [
         ("def f():\n    # BEGIN SOLUTION\n    pass\n", "never closed"),
         ("def f():\n    pass\n    # END SOLUTION\n", "without a BEGIN"),
-        ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n", "inside the region"),
+        ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n    pass\n", "inside the region"),
         ("def f():\n    # BEGIN SOLUTION\n    pass\n  # END SOLUTION\n", "indented differently"),
         ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "inside a function"),
         ("def f():\n    x = 1  # BEGIN SOLUTION\n", "stand alone"),

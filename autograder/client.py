@@ -1,0 +1,145 @@
+"""The judge's side of a worker: start it, send requests, read answers, survive its failures.
+
+A `WorkerClient` owns one worker process for one submission. Every request has a timeout; a
+worker that hangs, exits, crashes or breaks the protocol is killed (with its whole process group)
+and the request raises `WorkerLost`. The next request starts a fresh worker, so one broken function
+costs only the checks that use it. A Python exception inside student code raises `StudentError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import select
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import sandbox, wire
+
+# A worker answer larger than this is refused (a memory bomb aimed at the judge).
+MAX_ANSWER_BYTES = 512 * 2**20
+
+
+@dataclass
+class StudentError(Exception):
+    """Student code raised an exception (type, message, and where in the submission)."""
+
+    type: str
+    message: str
+    where: str | None
+
+    def __str__(self) -> str:
+        location = f" at {self.where}" if self.where else ""
+        return f"{self.type}{location}: {self.message}"
+
+
+class WorkerLost(Exception):
+    """The worker hung, died or broke the protocol; the message says which."""
+
+
+class WorkerClient:
+    def __init__(self, submission: Path, limits: sandbox.Limits | None = None,
+                 call_timeout: float = 60.0):
+        self.submission = Path(submission)
+        self.limits = limits or sandbox.Limits()
+        self.call_timeout = call_timeout
+        self.process: sandbox.WorkerProcess | None = None
+        self.starts = 0
+        self._ids = itertools.count(1)
+        self._buffer = b""
+
+    # Life cycle -------------------------------------------------------------------------------
+
+    def ensure_started(self) -> None:
+        if self.process is None:
+            self.process = sandbox.start_worker(self.submission, self.limits)
+            self.starts += 1
+            self._buffer = b""
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+
+    def __enter__(self) -> "WorkerClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _lose(self, why: str) -> WorkerLost:
+        self.stop()
+        return WorkerLost(why)
+
+    # Requests ---------------------------------------------------------------------------------
+
+    def request(self, op: str, timeout: float | None = None, **fields):
+        """Send one request; return the decoded value (handles stay `wire.Handle`)."""
+        self.ensure_started()
+        request_id = next(self._ids)
+        try:
+            os.write(self.process.requests, wire.dumps({"id": request_id, "op": op, **fields}))
+        except (BrokenPipeError, OSError):
+            raise self._lose(self._death_note()) from None
+        line = self._read_line(timeout or self.call_timeout)
+        try:
+            answer = wire.loads(line)
+            if answer.get("id") != request_id:
+                raise wire.WireError("answer to another request")
+            if "error" in answer:
+                error = answer["error"]
+                raise StudentError(str(error.get("type")), str(error.get("message")),
+                                   error.get("where") if isinstance(error.get("where"), str) else None)
+            return wire.decode(answer.get("value"))
+        except wire.WireError as error:
+            raise self._lose(f"the worker broke the protocol ({error})") from None
+
+    def _read_line(self, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._lose(f"timed out after {timeout:g} s")
+            ready, _, _ = select.select([self.process.responses], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self.process.responses, 1 << 20)
+            if not chunk:
+                raise self._lose(self._death_note())
+            self._buffer += chunk
+            if len(self._buffer) > MAX_ANSWER_BYTES:
+                raise self._lose("the worker sent an answer that is too large")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _death_note(self) -> str:
+        code = self.process.wait(timeout=5) if self.process else None
+        if code is None:
+            return "the worker stopped answering"
+        if code < 0:
+            return f"the worker was killed by signal {-code}" + sandbox.signal_hint(-code)
+        return f"the worker exited with status {code}"
+
+    # Conveniences -----------------------------------------------------------------------------
+
+    def call(self, target, *args, method: str | None = None, keep: bool | list[int] = False,
+             timeout: float | None = None, **kwargs):
+        """Call `target` ('cs231n.module:name' or a handle) in the worker and return the result.
+
+        keep=True keeps the whole result in the worker (a handle comes back); a list of indices
+        keeps those items of a tuple result there (e.g. keep=[1] for a layer's cache).
+        """
+        return self.request("call", timeout, target=target, method=method, keep=keep,
+                            args=wire.encode(list(args)), kwargs=wire.encode(kwargs))
+
+    def get(self, target, attr: str | None = None, **key):
+        return self.request("get", target=target, attr=attr, **key)
+
+    def set(self, target, key: str, value) -> None:
+        self.request("set", target=target, key=key, value=wire.encode(value))
+
+    def cpu_ns(self) -> int:
+        """CPU time the worker's threads have used so far, in ns, as the kernel counts it."""
+        self.ensure_started()
+        return sandbox.cpu_ns(self.process.pid)

@@ -1,0 +1,210 @@
+"""The worker: imports one submission's `cs231n` package and serves the judge's calls.
+
+It runs as its own, untrusted process (student code runs here, never in the judge). It reads
+one JSON request per line from the request pipe and writes one JSON response per line to the
+response pipe, in the format of `wire.py`. It knows nothing of the reference or the tests: it only
+calls what it is asked to call and sends back what came out. Objects that are not plain data (a
+cache, a model) stay here and are named by handles.
+
+Usage (by the judge): python -I worker.py SUBMISSION_DIR REQUEST_FD RESPONSE_FD
+"""
+
+import importlib
+import os
+import sys
+import traceback
+
+sys.dont_write_bytecode = True  # never write __pycache__ into a submission
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+import wire  # noqa: E402
+
+PACKAGE = "cs231n"
+
+
+class Worker:
+    def __init__(self, submission):
+        self.submission = os.path.realpath(submission)
+        self.objects = {}
+        self.next_id = 1
+
+    # Objects that stay here -------------------------------------------------------------------
+
+    def keep(self, obj):
+        handle = self.next_id
+        self.next_id += 1
+        self.objects[handle] = obj
+        return handle
+
+    def resolve(self, handle):
+        try:
+            return self.objects[handle]
+        except KeyError:
+            raise LookupError(f"no object with handle {handle}") from None
+
+    def target(self, spec):
+        """A callable or object named by a handle or by 'cs231n.module:attribute'."""
+        if isinstance(spec, int):
+            return self.resolve(spec)
+        module_name, _, attribute = spec.partition(":")
+        if module_name != PACKAGE and not module_name.startswith(PACKAGE + "."):
+            raise LookupError(f"only the {PACKAGE} package can be called, not {module_name}")
+        obj = importlib.import_module(module_name)
+        for part in attribute.split(".") if attribute else []:
+            obj = getattr(obj, part)
+        return obj
+
+    def args(self, request):
+        args = wire.decode(request.get("args", []), self.resolve)
+        kwargs = wire.decode(request.get("kwargs", {"__dict__": {}}), self.resolve)
+        return list(args), kwargs
+
+    def bound(self, request):
+        obj = self.target(request["target"])
+        method = request.get("method")
+        return getattr(obj, method) if method else obj
+
+    # Operations -------------------------------------------------------------------------------
+
+    def op_import(self, request):
+        for module in request["modules"]:
+            self.target(module)
+        return None
+
+    def op_call(self, request):
+        function = self.bound(request)
+        args, kwargs = self.args(request)
+        result = function(*args, **kwargs)
+        keep = request.get("keep")
+        if keep is True:
+            return {"__handle__": self.keep(result)}
+        if keep and isinstance(result, tuple):
+            # Keep the chosen items here (a cache, say) and send the rest back.
+            return {"__tuple__": [{"__handle__": self.keep(item)} if index in keep
+                                  else wire.encode(item, self.keep)
+                                  for index, item in enumerate(result)]}
+        return wire.encode(result, self.keep)
+
+    def op_get(self, request):
+        obj = self.target(request["target"])
+        if request.get("attr"):
+            obj = getattr(obj, request["attr"])
+        if "key" in request:
+            obj = obj[request["key"]]
+        return wire.encode(obj, self.keep)
+
+    def op_set(self, request):
+        obj = self.target(request["target"])
+        obj[request["key"]] = wire.decode(request["value"], self.resolve)
+        return None
+
+    def op_batch(self, request):
+        """Call one function on many argument lists, keeping the results here (for timing)."""
+        function = self.bound(request)
+        results = []
+        for call_args in request["calls"]:
+            results.append(self.keep(function(*wire.decode(call_args, self.resolve))))
+        return results
+
+    def op_release(self, request):
+        for handle in request["handles"]:
+            self.objects.pop(handle, None)
+        return None
+
+    def op_numeric_gradient(self, request):
+        """Centered-difference gradient of sum(f(args) * dout) with respect to args[wrt]."""
+        function = self.bound(request)
+        args, kwargs = self.args(request)
+        wrt, h = request["wrt"], request.get("h", 1e-5)
+        dout = wire.decode(request["dout"])
+        x = np.array(args[wrt], dtype=float)
+        args[wrt] = x
+        grad = np.zeros_like(x)
+
+        def first_output():
+            out = function(*args, **kwargs)
+            return np.asarray(out[0] if isinstance(out, tuple) else out, dtype=float)
+
+        for index in np.ndindex(x.shape):
+            saved = x[index]
+            x[index] = saved + h
+            plus = first_output()
+            x[index] = saved - h
+            minus = first_output()
+            x[index] = saved
+            grad[index] = np.sum((plus - minus) * dout) / (2 * h)
+        return wire.encode(grad)
+
+    def op_numeric_loss_gradient(self, request):
+        """Centered-difference gradient of model.loss(X, y)[0] for each named parameter."""
+        model = self.resolve(request["target"])
+        X, y = wire.decode(request["X"]), wire.decode(request["y"])
+        h = request.get("h", 1e-5)
+        grads = {}
+        for name in request["names"]:
+            param = model.params[name]
+            grad = np.zeros(np.shape(param), dtype=float)
+            for index in np.ndindex(grad.shape):
+                saved = param[index]
+                param[index] = saved + h
+                plus = float(model.loss(X, y)[0])
+                param[index] = saved - h
+                minus = float(model.loss(X, y)[0])
+                param[index] = saved
+                grad[index] = (plus - minus) / (2 * h)
+            grads[name] = grad
+        return wire.encode(grads)
+
+    # The loop ---------------------------------------------------------------------------------
+
+    def where(self, error):
+        """'cs231n/layers.py:12' for the innermost frame of the error inside the submission."""
+        if isinstance(error, SyntaxError) and error.filename:
+            return self.relative(error.filename, error.lineno)
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if os.path.realpath(frame.filename).startswith(self.submission + os.sep)]
+        return self.relative(frames[-1].filename, frames[-1].lineno) if frames else None
+
+    def relative(self, filename, line):
+        return f"{os.path.relpath(os.path.realpath(filename), self.submission)}:{line}"
+
+    def handle(self, request):
+        operation = getattr(self, "op_" + str(request.get("op")), None)
+        if operation is None:
+            raise LookupError(f"unknown operation {request.get('op')!r}")
+        return operation(request)
+
+    def serve(self, requests, responses):
+        for line in requests:
+            try:
+                request = wire.loads(line)
+            except wire.WireError as error:
+                responses.write(wire.dumps({"error": {"type": "WireError", "message": str(error)}}))
+                responses.flush()
+                continue
+            try:
+                reply = {"id": request.get("id"), "value": self.handle(request)}
+            except BaseException as error:  # noqa: B036 - SystemExit in student code included
+                reply = {"id": request.get("id"), "error": {
+                    "type": type(error).__name__,
+                    "message": str(error)[:2000],
+                    "where": self.where(error),
+                }}
+            responses.write(wire.dumps(reply))
+            responses.flush()
+
+
+def main():
+    submission, request_fd, response_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    requests = os.fdopen(request_fd, "rb")
+    responses = os.fdopen(response_fd, "wb")
+    # Student prints go to the log (stderr), never to a channel anyone parses.
+    sys.stdout = sys.stderr
+    sys.path.insert(0, os.path.realpath(submission))
+    Worker(submission).serve(requests, responses)
+
+
+if __name__ == "__main__":
+    main()
