@@ -1,8 +1,8 @@
-"""Shared pytest setup: make the `cs231n` package under assignment/ importable."""
+"""Shared pytest setup: the reference `cs231n` package under assignment/ is importable."""
 
 import sys
-from pathlib import Path
 
-ASSIGNMENT_DIR = Path(__file__).resolve().parent.parent / "assignment"
-if str(ASSIGNMENT_DIR) not in sys.path:
-    sys.path.insert(0, str(ASSIGNMENT_DIR))
+from autograder import paths
+
+if str(paths.ASSIGNMENT) not in sys.path:
+    sys.path.insert(0, str(paths.ASSIGNMENT))
