@@ -1,10 +1,17 @@
-"""Execute a notebook top to bottom in its own folder and save it with its outputs."""
+"""Execute a notebook top to bottom and save it with its outputs.
+
+It runs in a scratch copy of the notebook's folder, so whatever the notebook writes (otter's log,
+the submission zip of the export cell) stays out of the repository; only the executed notebook
+comes back.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,11 +29,12 @@ def cifar10_environment() -> dict[str, str]:
 
 
 def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = False) -> float:
-    """Run every cell of `notebook_path` in place; return the seconds it took.
+    """Run every cell of `notebook_path` and save it with its outputs; return the seconds taken.
 
     Raises CellExecutionError (with the failing cell's traceback) when a cell fails; the notebook
     on disk is left untouched in that case.
     """
+    notebook_path = Path(notebook_path).resolve()
     notebook = nbformat.read(notebook_path, as_version=4)
     code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
     done = 0
@@ -41,15 +49,19 @@ def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = Fals
     os.environ.update(cifar10_environment())
     # Matplotlib must not try to open a window when there is no screen.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    client = NotebookClient(
-        notebook,
-        timeout=timeout_per_cell,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(notebook_path.parent)}},
-        on_cell_executed=report,
-    )
-    start = time.monotonic()
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="bn-execute-") as scratch:
+        workdir = Path(scratch) / notebook_path.parent.name
+        shutil.copytree(notebook_path.parent, workdir,
+                        ignore=shutil.ignore_patterns("__pycache__", ".OTTER_LOG", "*.zip"))
+        client = NotebookClient(
+            notebook,
+            timeout=timeout_per_cell,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(workdir)}},
+            on_cell_executed=report,
+        )
+        start = time.monotonic()
+        client.execute()
     nbformat.write(notebook, notebook_path)
     return time.monotonic() - start
 

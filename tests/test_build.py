@@ -108,6 +108,7 @@ def fresh_build(tmp_path_factory):
 def _comparable(notebook_path):
     """A notebook's content with what execution adds (outputs, counts) left out."""
     notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    notebook["metadata"].get("language_info", {}).pop("version", None)
     for cell in notebook["cells"]:
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
