@@ -133,8 +133,13 @@ class WorkerClient:
         return self.request("call", timeout, target=target, method=method, keep=keep,
                             args=wire.encode(list(args)), kwargs=wire.encode(kwargs))
 
-    def get(self, target, attr: str | None = None, **key):
-        return self.request("get", target=target, attr=attr, **key)
+    def get(self, target, attr: str | None = None, keep: bool = False):
+        """Read `target.attr` (or `target` itself); keep=True leaves it in the worker."""
+        return self.request("get", target=target, attr=attr, keep=keep)
+
+    def put(self, value) -> wire.Handle:
+        """Keep `value` in the worker; its handle can be passed to calls and read back."""
+        return self.request("put", value=wire.encode(value))
 
     def set(self, target, key: str, value) -> None:
         self.request("set", target=target, key=key, value=wire.encode(value))

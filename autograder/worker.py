@@ -87,12 +87,22 @@ class Worker:
                                   for index, item in enumerate(result)]}
         return wire.encode(result, self.keep)
 
+    def op_put(self, request):
+        """Keep a value here (an input whose later state matters) and return its handle."""
+        return {"__handle__": self.keep(wire.decode(request["value"], self.resolve))}
+
+    def op_seed(self, request):
+        np.random.seed(int(request["seed"]))
+        return None
+
     def op_get(self, request):
         obj = self.target(request["target"])
         if request.get("attr"):
             obj = getattr(obj, request["attr"])
         if "key" in request:
             obj = obj[request["key"]]
+        if request.get("keep"):
+            return {"__handle__": self.keep(obj)}
         return wire.encode(obj, self.keep)
 
     def op_set(self, request):

@@ -1,0 +1,171 @@
+"""The framework of the hidden checks: questions, checks, comparisons, calls to the worker.
+
+Every check makes its inputs here (fixed seeds), asks the worker to run the student's code on them,
+computes the expected values with the reference in this process, and compares plain arrays. A
+failing check raises `CheckFailed` with a message that says what is wrong, names a recognizable
+mistake when it sees one, and never reveals the inputs or the expected values.
+
+A question's points are shared among its checks in proportion to their weights.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from autograder.client import StudentError, WorkerClient, WorkerLost
+
+LAYERS = "cs231n.layers:"
+NET = "cs231n.classifiers.fc_net:FullyConnectedNet"
+
+
+class CheckFailed(Exception):
+    """A check's verdict: what the student should fix."""
+
+
+@dataclass(frozen=True)
+class Check:
+    question: str
+    title: str  # what is checked, in the student's words
+    weight: float
+    run: Callable[["Context"], None]
+
+
+@dataclass
+class Question:
+    name: str
+    points: float
+    title: str
+    checks: list[Check] = field(default_factory=list)
+
+
+# Points per question; the README's grading table is this list.
+QUESTIONS: dict[str, Question] = {
+    q.name: q
+    for q in [
+        Question("bn_forward_train", 10, "batchnorm forward, training mode"),
+        Question("bn_forward_test", 6, "batchnorm forward, test mode"),
+        Question("bn_backward", 10, "batchnorm backward (staged)"),
+        Question("bn_backward_alt", 6, "batchnorm backward (closed form): values"),
+        Question("bn_backward_alt_speed", 4, "batchnorm backward (closed form): speed"),
+        Question("fc_net_batchnorm", 10, "FullyConnectedNet with batchnorm"),
+        Question("ln_forward", 6, "layernorm forward"),
+        Question("ln_backward", 8, "layernorm backward"),
+        Question("fc_net_layernorm", 8, "FullyConnectedNet with layernorm"),
+    ]
+}
+
+
+def check(question: str, title: str, weight: float = 1.0):
+    """Register the decorated function as a check of `question`."""
+
+    def register(run: Callable[["Context"], None]) -> Callable[["Context"], None]:
+        QUESTIONS[question].checks.append(Check(question, title, weight, run))
+        return run
+
+    return register
+
+
+# Comparing ------------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
+
+
+def sanitize(text: str, limit: int = 200) -> str:
+    """A student exception message safe to show: first line, no decimals (hidden values)."""
+    first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    first = NUMBER.sub(lambda m: m.group(0) if m.group(0).isdigit() and len(m.group(0)) < 6
+                       else "…", first)
+    return first[:limit] + ("…" if len(first) > limit else "")
+
+
+def rel_error(x, y) -> float:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))) if x.size else 0.0
+
+
+def as_array(value, what: str) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"{what} must be a numpy array, got {type(value).__name__}")
+    return value
+
+
+def expect_close(got, expected: np.ndarray, what: str, shape: str, tol: float = 1e-6,
+                 hint: str = "") -> None:
+    """Fail unless `got` is an array of exactly `expected`'s shape with matching values."""
+    got = as_array(got, what)
+    if got.shape != expected.shape:
+        extra = ""
+        if got.size == expected.size:
+            extra = (" (same number of entries: did you keep a reduced axis, e.g. keepdims, "
+                     "or finish a transpose trick only halfway?)")
+        raise CheckFailed(f"{what} has shape {got.shape}; it must have shape {shape}{extra}")
+    if got.dtype.kind not in "fc":
+        raise CheckFailed(f"{what} must hold floating-point numbers, not {got.dtype}")
+    if not np.all(np.isfinite(got)):
+        raise CheckFailed(f"{what} contains NaN or infinity")
+    if rel_error(got, expected) > tol:
+        raise CheckFailed(f"{what} is wrong{': ' + hint if hint else ''}")
+
+
+def matches(got, candidate, tol: float = 1e-6) -> bool:
+    return (isinstance(got, np.ndarray) and got.shape == np.shape(candidate)
+            and rel_error(got, candidate) <= tol)
+
+
+# Talking to the student's code ----------------------------------------------------------------
+
+@dataclass
+class Context:
+    worker: WorkerClient
+    ref: object  # the reference modules, see autograder.reference
+    reference_dir: Path  # the reference package, for checks that run it in a worker of its own
+
+    def call(self, target: str, *args, what: str | None = None, **kwargs):
+        """Call student code; its exceptions and crashes become the check's verdict."""
+        name = what or target.split(":")[-1]
+        try:
+            return self.worker.call(target, *args, **kwargs)
+        except StudentError as error:
+            raise CheckFailed(describe_error(name, error)) from None
+        except WorkerLost as lost:
+            raise CheckFailed(f"{name}: {lost}") from None
+
+    def layer(self, name: str, *args, keep=False):
+        return self.call(LAYERS + name, *args, keep=keep)
+
+    def request(self, what: str, op: str, **fields):
+        try:
+            return self.worker.request(op, **fields)
+        except StudentError as error:
+            raise CheckFailed(describe_error(what, error)) from None
+        except WorkerLost as lost:
+            raise CheckFailed(f"{what}: {lost}") from None
+
+
+def describe_error(name: str, error: StudentError) -> str:
+    where = f" at {error.where}" if error.where else ""
+    if error.type == "NotImplementedError":
+        return f"{name} is not implemented yet (NotImplementedError{where})"
+    return f"{name} raised {error.type}{where}: {sanitize(error.message)}"
+
+
+def random_inputs(seed: int, N: int, D: int, scale: float = 5.0, shift: float = 12.0):
+    rng = np.random.RandomState(seed)
+    x = scale * rng.randn(N, D) + shift * rng.randn(D)
+    gamma = 1.0 + rng.rand(D)
+    beta = rng.randn(D)
+    return rng, x, gamma, beta
+
+
+# Shapes named by what they test (the names reach students; the sizes do not).
+BN_CASES = [
+    ("a batch with more examples than features", 64, 13),
+    ("a batch with fewer examples than features", 5, 40),
+    ("a small batch", 2, 7),
+    ("many features", 16, 1024),
+]
