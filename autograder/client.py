@@ -133,9 +133,16 @@ class WorkerClient:
         return self.request("call", timeout, target=target, method=method, keep=keep,
                             args=wire.encode(list(args)), kwargs=wire.encode(kwargs))
 
-    def get(self, target, attr: str | None = None, keep: bool = False):
-        """Read `target.attr` (or `target` itself); keep=True leaves it in the worker."""
-        return self.request("get", target=target, attr=attr, keep=keep)
+    def get(self, target, attr: str | None = None, keep: bool = False, **select):
+        """Read `target.attr` (or `target` itself); keep=True leaves it in the worker.
+
+        select: key=K reads item K of it, rows=[...] only those rows of that array.
+        """
+        return self.request("get", target=target, attr=attr, keep=keep, **select)
+
+    def batch(self, target, calls: list[list]) -> list[wire.Handle]:
+        """Call `target` once per argument list, keeping the results in the worker (for timing)."""
+        return self.request("batch", target=target, calls=wire.encode(calls))
 
     def put(self, value) -> wire.Handle:
         """Keep `value` in the worker; its handle can be passed to calls and read back."""

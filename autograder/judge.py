@@ -51,6 +51,7 @@ class Grade:
     questions: list[QuestionResult]
     seconds: float = 0.0
     worker_starts: int = 0
+    measurements: dict = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -138,7 +139,8 @@ def grade(submission: Path, settings: Settings = Settings(),
                 continue
             results.append(QuestionResult(question.name, question.title, question.points,
                                           [run_check(c, context) for c in question.checks]))
-        return Grade("ok", results, time.monotonic() - start, worker.starts)
+        return Grade("ok", results, time.monotonic() - start, worker.starts,
+                     context.measurements)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         for check in question.checks:
             if not check.passed:
                 print(f"    - {check.title}: {check.message}")
+    if result.measurements:
+        print(f"measurements: {result.measurements}")
     print(f"status: {result.status}; total {result.total:g} / {result.max_total:g} "
           f"({result.seconds:.1f} s, {result.worker_starts} worker start(s))")
     return 0

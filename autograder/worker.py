@@ -91,6 +91,12 @@ class Worker:
         """Keep a value here (an input whose later state matters) and return its handle."""
         return {"__handle__": self.keep(wire.decode(request["value"], self.resolve))}
 
+    def op_randn(self, request):
+        """Keep a standard-normal array drawn from default_rng(seed): fresh data, no transfer."""
+        shape = tuple(int(n) for n in request["shape"])
+        array = np.random.default_rng(int(request["seed"])).standard_normal(shape)
+        return {"__handle__": self.keep(array)}
+
     def op_seed(self, request):
         np.random.seed(int(request["seed"]))
         return None
@@ -101,6 +107,8 @@ class Worker:
             obj = getattr(obj, request["attr"])
         if "key" in request:
             obj = obj[request["key"]]
+        if "rows" in request:
+            obj = np.asarray(obj)[np.asarray(request["rows"], dtype=int)]
         if request.get("keep"):
             return {"__handle__": self.keep(obj)}
         return wire.encode(obj, self.keep)

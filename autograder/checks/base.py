@@ -124,6 +124,7 @@ class Context:
     worker: WorkerClient
     ref: object  # the reference modules, see autograder.reference
     reference_dir: Path  # the reference package, for checks that run it in a worker of its own
+    measurements: dict = field(default_factory=dict)  # figures for the report (e.g. a speed ratio)
 
     def call(self, target: str, *args, what: str | None = None, **kwargs):
         """Call student code; its exceptions and crashes become the check's verdict."""

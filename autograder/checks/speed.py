@@ -1,0 +1,141 @@
+"""The speed check of batchnorm_backward_alt: timed against the reference's closed form.
+
+Both run in worker processes of their own (the reference in a trusted one), on the same inputs,
+interleaved, best of several rounds. Every call gets a fresh `dout`, so nothing can be memoized,
+and the values of the timed calls are checked. Time is the CPU time the kernel counts for the
+worker's threads, read by the judge from /proc, so student code cannot fake its clock.
+
+The threshold is calibrated by `make bench` (autograder/bench.py): the reference and honest closed
+forms pass, the staged graph reused as alt and a per-column Python loop fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder.checks.base import (
+    CheckFailed,
+    Context,
+    check,
+    describe_error,
+    expect_close,
+    random_inputs,
+)
+from autograder.checks.batchnorm import unpack
+from autograder.client import StudentError, WorkerClient, WorkerLost
+
+ALT = "cs231n.layers:batchnorm_backward_alt"
+FORWARD = "cs231n.layers:batchnorm_forward"
+
+
+@dataclass(frozen=True)
+class SpeedTest:
+    N: int = 1000
+    D: int = 1000
+    rounds: int = 7
+    calls_per_round: int = 4
+    rows_checked: int = 32  # rows of each timed dx compared with the reference
+    # The student's alt may take at most this many times the reference's CPU time.
+    max_ratio: float = 1.8
+    # CPU spent outside the timed calls (drawing douts, reading results) may exceed the
+    # reference's by this factor plus this many seconds; more means work was moved out of them.
+    max_untimed_factor: float = 3.0
+    max_untimed_extra_s: float = 0.5
+
+
+SETTINGS = SpeedTest()
+
+
+@dataclass
+class Timing:
+    """CPU ns one worker spent: best timed batch, and everything else during the test."""
+
+    best: int | None = None
+    timed: int = 0
+    start: int = 0
+
+    def add(self, spent: int) -> None:
+        self.timed += spent
+        self.best = spent if self.best is None else min(self.best, spent)
+
+    def untimed(self, worker: WorkerClient) -> int:
+        return worker.cpu_ns() - self.start - self.timed
+
+
+def timed_batch(worker: WorkerClient, cache, douts, timing: Timing) -> list:
+    """Call alt once per dout, adding the CPU time to `timing`; results stay in the worker."""
+    before = worker.cpu_ns()
+    results = worker.batch(ALT, [[dout, cache] for dout in douts])
+    timing.add(worker.cpu_ns() - before)
+    return results
+
+
+def check_values(ctx: Context, results, douts, expected_cache, rng) -> None:
+    """Compare dgamma, dbeta and random rows of dx of the timed calls with the reference."""
+    rows = sorted(rng.choice(SETTINGS.N, SETTINGS.rows_checked, replace=False).tolist())
+    for handle, dout in zip(results, douts):
+        expected = ctx.ref.layers.batchnorm_backward_alt(dout, expected_cache)
+        got = [ctx.worker.get(handle, key=0, rows=rows),
+               ctx.worker.get(handle, key=1), ctx.worker.get(handle, key=2)]
+        wanted = [expected[0][rows], expected[1], expected[2]]
+        for name, shape, value, want in zip(("dx", "dgamma", "dbeta"),
+                                            ("(N, D)", "(D,)", "(D,)"), got, wanted):
+            expect_close(value, want, f"batchnorm_backward_alt's {name} on a timed call", shape)
+
+
+def measure_ratio(ctx: Context, settings: SpeedTest = SETTINGS) -> float:
+    """Best student time over best reference time, checking the values of every timed call."""
+    rng, x, gamma, beta = random_inputs(150, settings.N, settings.D)
+    shape = (settings.N, settings.D)
+    result = ctx.worker.call(FORWARD, x, gamma, beta, {"mode": "train"}, keep=[1])
+    cache = unpack(result, 2, "batchnorm_forward")[1]
+    _, expected_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    with WorkerClient(ctx.reference_dir.parent, ctx.worker.limits,
+                      ctx.worker.call_timeout) as reference_worker:
+        reference_cache = reference_worker.call(FORWARD, x, gamma, beta, {"mode": "train"},
+                                                keep=[1])[1]
+        student = Timing(start=ctx.worker.cpu_ns())
+        reference = Timing(start=reference_worker.cpu_ns())
+        for round_number in range(settings.rounds):
+            # Fresh douts every call, drawn in each worker from seeds only the judge knows.
+            seeds = rng.randint(2**31, size=settings.calls_per_round).tolist()
+            student_douts = [ctx.worker.request("randn", seed=s, shape=shape) for s in seeds]
+            reference_douts = [reference_worker.request("randn", seed=s, shape=shape)
+                               for s in seeds]
+            # Alternate who goes first, so neither always runs on a warmer machine.
+            if round_number % 2:
+                results = timed_batch(ctx.worker, cache, student_douts, student)
+                timed_batch(reference_worker, reference_cache, reference_douts, reference)
+            else:
+                timed_batch(reference_worker, reference_cache, reference_douts, reference)
+                results = timed_batch(ctx.worker, cache, student_douts, student)
+            douts = [np.random.default_rng(s).standard_normal(shape) for s in seeds]
+            check_values(ctx, results, douts, expected_cache, rng)
+            ctx.worker.request("release", handles=[*student_douts, *results])
+            reference_worker.request("release", handles=reference_douts)
+        student_untimed = student.untimed(ctx.worker)
+        reference_untimed = reference.untimed(reference_worker)
+    if student_untimed > (settings.max_untimed_factor * reference_untimed
+                          + settings.max_untimed_extra_s * 1e9):
+        raise CheckFailed("batchnorm_backward_alt's work was not done inside its calls "
+                          "(memoizing or precomputing results is not allowed)")
+    return student.best / reference.best
+
+
+@check("bn_backward_alt_speed", "batchnorm_backward_alt is as fast as a closed form should be", 1)
+def alt_speed(ctx: Context) -> None:
+    try:
+        ratio = measure_ratio(ctx)
+    except StudentError as error:
+        raise CheckFailed(describe_error("batchnorm_backward_alt", error)) from None
+    except WorkerLost as lost:
+        raise CheckFailed(f"batchnorm_backward_alt could not be timed: {lost}") from None
+    ctx.measurements["alt_time_ratio"] = round(ratio, 3)
+    if ratio > SETTINGS.max_ratio:
+        raise CheckFailed(
+            f"batchnorm_backward_alt took {ratio:.1f}x the time of the reference closed form "
+            f"(at most {SETTINGS.max_ratio:g}x passes): compute dx directly from the simplified "
+            "formula, without the staged graph or Python loops over features"
+        )
