@@ -74,6 +74,10 @@ def worker_environment(scratch: Path) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        # Keep freed numpy buffers in the heap instead of returning them to the kernel, so a
+        # timing measures the arithmetic rather than page faults on fresh memory.
+        "MALLOC_MMAP_THRESHOLD_": str(2**30),
+        "MALLOC_TRIM_THRESHOLD_": str(2**30),
     }
     # Some processors here need these for OpenBLAS to compute correctly.
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):

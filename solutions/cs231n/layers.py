@@ -302,11 +302,9 @@ def batchnorm_backward_alt(dout, cache):
     x_hat, _, _, std, gamma, _ = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
-    # Same sum as np.sum(dout * x_hat, axis=0), without an (N, D) temporary.
-    dgamma = np.einsum("nd,nd->d", dout, x_hat)
-    # dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat)), written so that
-    # numpy reuses the first (N, D) temporary for every later operation.
-    dx = (x_hat * (-dgamma / N) + dout - dbeta / N) * (gamma / std)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    # dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat)), over the batch axis.
+    dx = (gamma / (N * std)) * (N * dout - dbeta - x_hat * dgamma)
     return dx, dgamma, dbeta
 
 
