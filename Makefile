@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assign template solutions handout data test grade clean
+.PHONY: help venv assign template solutions handout autograder data test bench grade clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,11 +33,17 @@ solutions: $(STAMP) template ## Execute the solved notebook in solutions/ (with 
 handout: $(STAMP) template ## Zip student_template/ into dist/ for students
 	$(PY) -c 'from autograder import build, paths; print("wrote", build.zip_folder(paths.STUDENT_TEMPLATE, paths.ROOT / "$(HANDOUT)", paths.HANDOUT_TOP))'
 
+autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder.zip
+	$(PY) -m autograder.package
+
 data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
 	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir ../data
 
 test: $(STAMP) ## Run the test suite
 	$(PY) -m pytest tests
+
+bench: $(STAMP) ## Calibrate the alt speed check: ratio distributions of four kinds of alt (GRADINGS=50)
+	$(PY) -m autograder.bench --gradings $(or $(GRADINGS),50)
 
 grade: ## Grade a folder of submissions (not built yet: see README)
 	@echo "make grade is not available yet: batch grading arrives with the make-grade issue." >&2

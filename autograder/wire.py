@@ -75,6 +75,15 @@ def decode(data, resolve=None):
     if not isinstance(data, dict) or len(data) != 1:
         raise WireError("malformed value")
     (tag, payload), = data.items()
+    try:
+        return _decode_tagged(tag, payload, resolve)
+    except WireError:
+        raise
+    except (TypeError, ValueError, AttributeError, RecursionError) as error:
+        raise WireError(f"malformed {tag} value: {error}") from None
+
+
+def _decode_tagged(tag: str, payload, resolve):
     if tag == "__ndarray__":
         return array_from_text(payload)
     if tag == "__scalar__":

@@ -103,13 +103,22 @@ def expect_close(got, expected: np.ndarray, what: str, shape: str, tol: float = 
         if got.size == expected.size:
             extra = (" (same number of entries: did you keep a reduced axis, e.g. keepdims, "
                      "or finish a transpose trick only halfway?)")
-        raise CheckFailed(f"{what} has shape {got.shape}; it must have shape {shape}{extra}")
+        raise CheckFailed(f"{what} has shape {symbolic_shape(got.shape, expected.shape, shape)}; "
+                          f"it must have shape {shape}{extra}")
     if got.dtype.kind not in "fc":
         raise CheckFailed(f"{what} must hold floating-point numbers, not {got.dtype}")
     if not np.all(np.isfinite(got)):
         raise CheckFailed(f"{what} contains NaN or infinity")
     if rel_error(got, expected) > tol:
         raise CheckFailed(f"{what} is wrong{': ' + hint if hint else ''}")
+
+
+def symbolic_shape(actual: tuple, expected: tuple, names: str) -> str:
+    """Write `actual` with the letters of `names` (e.g. "(N, D)") so hidden sizes stay hidden."""
+    letters = [name.strip() for name in names.strip("()").split(",") if name.strip()]
+    sizes = {size: letter for size, letter in zip(expected, letters)}
+    parts = [sizes.get(size, str(size) if size <= 1 else "?") for size in actual]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 def matches(got, candidate, tol: float = 1e-6) -> bool:

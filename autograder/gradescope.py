@@ -1,0 +1,46 @@
+"""Gradescope's entry point: grade /autograder/submission, write /autograder/results/results.json.
+
+`run_autograder` (in the zip that `make autograder` builds) calls this with the trusted judge and
+the reference shipped beside it in /autograder/source/files; the submission's notebook is never
+executed (the written answers are graded by hand from the PDF).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import judge, results
+from autograder.submission import package_root
+
+SHIPPED_REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "cs231n"
+
+
+def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
+    submission = package_root(root / "submission")
+    if submission is None:
+        grade = judge.Grade("no cs231n/layers.py", judge.empty_results(
+            "not graded: the submission holds no cs231n/layers.py (export it with the "
+            "notebook's last cell)"))
+    else:
+        grade = judge.grade(submission, reference_dir=reference_dir)
+    data = results.gradescope_results(grade)
+    results.write_json_atomic(root / "results" / "results.json", data)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path("/autograder"),
+                        help="Gradescope's folder, holding submission/ and results/")
+    parser.add_argument("--reference", type=Path, default=SHIPPED_REFERENCE,
+                        help="the reference cs231n package")
+    args = parser.parse_args(argv)
+    data = run(args.root, args.reference)
+    print(f"score {data['score']:g}; {data['extra_data']['status']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Turn a judge's Grade into Gradescope's results.json schema, and write files atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from autograder.judge import Grade, QuestionResult
+
+
+def question_output(question: QuestionResult) -> str:
+    """What a student reads for one question: every check, with the reason of each failure."""
+    lines = []
+    for check in question.checks:
+        mark = "passed" if check.passed else "FAILED"
+        lines.append(f"[{mark}] {check.title}" + ("" if check.passed else f"\n    {check.message}"))
+    return "\n".join(lines)
+
+
+def gradescope_results(grade: Grade) -> dict:
+    """results.json for Gradescope: one `tests[]` entry per auto-graded question."""
+    tests = []
+    for number, question in enumerate(grade.questions, start=1):
+        tests.append({
+            "name": question.name,
+            "number": str(number),
+            "score": question.score,
+            "max_score": question.max_score,
+            "status": "passed" if question.score == question.max_score else "failed",
+            "output": f"{question.title}\n{question_output(question)}",
+            "output_format": "text",
+            "visibility": "visible",
+        })
+    status = "" if grade.status == "ok" else f"Your package could not be graded: {grade.status}.\n"
+    return {
+        "score": grade.total,
+        "execution_time": round(grade.seconds, 2),
+        "output": status + f"Auto-graded score: {grade.total:g} / {grade.max_total:g}. "
+                           "The four inline questions are graded by hand.",
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"status": grade.status, "measurements": grade.measurements},
+        "tests": tests,
+    }
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of it."""
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

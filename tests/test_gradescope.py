@@ -1,0 +1,78 @@
+"""A Gradescope simulation: the built autograder zip, unpacked into an /autograder-style layout,
+grades a submission through the real run_autograder entry path (setup.sh's downloads aside)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import package, paths
+from autograder.checks import QUESTIONS
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    return package.build_autograder_zip(tmp_path_factory.mktemp("zip") / "autograder.zip")
+
+
+def run_autograder(autograder_zip, tmp_path, lay_out_submission):
+    root = tmp_path / "autograder"
+    for folder in ("source", "submission", "results"):
+        (root / folder).mkdir(parents=True)
+    with zipfile.ZipFile(autograder_zip) as bundle:
+        bundle.extractall(root / "source")
+    lay_out_submission(root / "submission")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def export_layout(source_folder, nested=False):
+    """What the notebook's export cell produces: the notebook and cs231n/ at the root."""
+    def lay_out(submission):
+        target = submission / "BatchNormalization" if nested else submission
+        target.mkdir(exist_ok=True)
+        shutil.copyfile(source_folder / paths.NOTEBOOK_NAME, target / paths.NOTEBOOK_NAME)
+        shutil.copytree(source_folder / "cs231n", target / "cs231n")
+    return lay_out
+
+
+def test_zip_ships_judge_and_reference_but_not_otter_runner(autograder_zip):
+    names = zipfile.ZipFile(autograder_zip).namelist()
+    assert "run_autograder" in names and "setup.sh" in names
+    assert "files/autograder/judge.py" in names
+    assert "files/reference/cs231n/layers.py" in names
+    assert "run_otter.py" not in names
+    environment = zipfile.ZipFile(autograder_zip).read("environment.yml").decode()
+    assert "python=3.11" in environment and "numpy==2.4.6" in environment
+
+
+def test_reference_submission_gets_full_marks(autograder_zip, tmp_path):
+    results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS))
+    assert [test["name"] for test in results["tests"]] == list(QUESTIONS)
+    for test in results["tests"]:
+        assert test["score"] == test["max_score"] > 0, test["output"]
+    assert results["score"] == sum(q.points for q in QUESTIONS.values())
+
+
+def test_template_submission_gets_zero_with_stub_messages(autograder_zip, tmp_path):
+    results = run_autograder(autograder_zip, tmp_path,
+                             export_layout(paths.STUDENT_TEMPLATE, nested=True))
+    assert results["score"] == 0
+    assert all("not implemented yet" in test["output"] for test in results["tests"])
+
+
+def test_submission_without_package_gets_a_clear_zero(autograder_zip, tmp_path):
+    def notebook_only(submission):
+        shutil.copyfile(paths.SOLUTIONS / paths.NOTEBOOK_NAME, submission / paths.NOTEBOOK_NAME)
+    results = run_autograder(autograder_zip, tmp_path, notebook_only)
+    assert results["score"] == 0
+    assert "no cs231n/layers.py" in results["output"]
