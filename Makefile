@@ -37,7 +37,7 @@ autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder
 	$(PY) -m autograder.package
 
 data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
-	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir ../data
+	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir $(CURDIR)/data
 
 test: $(STAMP) ## Run the test suite
 	$(PY) -m pytest tests

@@ -215,9 +215,13 @@ def backward_against_reference(ctx, function: str, N: int, D: int, seed: int, la
     rng, x, gamma, beta = random_inputs(seed, N, D, scale=scale)
     dout = rng.randn(N, D)
     param = {"mode": "train"} if eps is None else {"mode": "train", "eps": eps}
-    _, cache = student_forward(ctx, x, gamma, beta, dict(param))
+    out, cache = student_forward(ctx, x, gamma, beta, dict(param))
     grads = unpack(ctx.layer(function, dout, cache), 3, function)
-    _, ref_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta, dict(param))
+    ref_out, ref_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta, dict(param))
+    if not matches(out, ref_out):
+        raise CheckFailed(f"{function} cannot be judged for {label}: your batchnorm_forward "
+                          "gives wrong outputs there (see bn_forward_train), and the gradients "
+                          "come from its cache; fix the forward pass first")
     expected = ctx.ref.layers.batchnorm_backward(dout, ref_cache)
     names, shapes = ("dx", "dgamma", "dbeta"), ("(N, D)", "(D,)", "(D,)")
     right = [matches(g, e) for g, e in zip(grads, expected)]
