@@ -1,8 +1,9 @@
 """Gradescope's entry point: grade /autograder/submission, write /autograder/results/results.json.
 
 `run_autograder` (in the zip that `make autograder` builds) calls this with the trusted judge and
-the reference shipped beside it in /autograder/source/files; the submission's notebook is never
-executed (the written answers are graded by hand from the PDF).
+the reference shipped beside it in /autograder/source/files; the scores go through the otter test
+files in /autograder/source/tests. The submission's notebook is never executed (the written
+answers are graded by hand from the PDF).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import judge, results
+from autograder import judge, otter_tests, results
 from autograder.submission import package_root
 
-SHIPPED_REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "cs231n"
+SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
+SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
+SHIPPED_TESTS = SOURCE / "tests"
 
 
 def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
@@ -25,7 +28,10 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
             "notebook's last cell)"))
     else:
         grade = judge.grade(submission, reference_dir=reference_dir)
-    data = results.gradescope_results(grade)
+    # Score through otter's test files: one test case per check, each asking the judge's verdict.
+    scored = otter_tests.score(grade, SHIPPED_TESTS)
+    data = results.gradescope_results(
+        grade, {name: round(test_file.score, 4) for name, test_file in scored.items()})
     results.write_json_atomic(root / "results" / "results.json", data)
     return data
 

@@ -3,8 +3,9 @@
 `otter generate` makes the scaffolding Gradescope needs: setup.sh (installs Miniforge and an
 environment with Python 3.11 and the project's pinned requirements), environment.yml and
 otter_config.json. Into it go the trusted judge (`files/autograder/`) and the reference package
-(`files/reference/cs231n/`), and our own `run_autograder`, which grades the submission's package
-with the judge. otter's own run_otter.py is left out: it executes the student's notebook and
+(`files/reference/cs231n/`), otter test files (`tests/`, one test case per hidden check, each
+asking the judge's verdict: see otter_tests.py), and our own `run_autograder`, which grades the
+submission's package with the judge and scores it through those test files. otter's own run_otter.py is left out: it executes the student's notebook and
 unpickles its log inside the grading process, which is exactly what the judge exists to avoid.
 """
 
@@ -18,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import paths
+from autograder import otter_tests, paths
 from autograder.build import ZIP_TIMESTAMP, BuildError
 
 ZIP_PATH = paths.DIST / "autograder.zip"
@@ -49,7 +50,7 @@ def stage(folder: Path) -> list[str]:
     if not (reference / "layers.py").is_file():
         raise BuildError(f"no reference package in {reference}: run `make assign` first")
     shutil.copytree(reference, folder / "reference" / paths.PACKAGE_NAME, ignore=ignore)
-    (folder / "tests").mkdir()
+    otter_tests.write_test_files(folder / "tests")
     return ["autograder", "reference"]
 
 

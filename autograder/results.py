@@ -19,23 +19,28 @@ def question_output(question: QuestionResult) -> str:
     return "\n".join(lines)
 
 
-def gradescope_results(grade: Grade) -> dict:
-    """results.json for Gradescope: one `tests[]` entry per auto-graded question."""
+def gradescope_results(grade: Grade, scores: dict[str, float] | None = None) -> dict:
+    """results.json for Gradescope: one `tests[]` entry per auto-graded question.
+
+    `scores` overrides the judge's per-question scores (Gradescope passes otter's, which must
+    agree with them).
+    """
     tests = []
     for number, question in enumerate(grade.questions, start=1):
+        score = question.score if scores is None else scores[question.name]
         tests.append({
             "name": question.name,
             "number": str(number),
-            "score": question.score,
+            "score": score,
             "max_score": question.max_score,
-            "status": "passed" if question.score == question.max_score else "failed",
+            "status": "passed" if score == question.max_score else "failed",
             "output": f"{question.title}\n{question_output(question)}",
             "output_format": "text",
             "visibility": "visible",
         })
     status = "" if grade.status == "ok" else f"Your package could not be graded: {grade.status}.\n"
     return {
-        "score": grade.total,
+        "score": round(sum(test["score"] for test in tests), 4),
         "execution_time": round(grade.seconds, 2),
         "output": status + f"Auto-graded score: {grade.total:g} / {grade.max_total:g}. "
                            "The four inline questions are graded by hand.",

@@ -1,0 +1,66 @@
+"""otter test files for the auto-graded questions, backed by the trusted judge.
+
+The autograder zip carries one otter exception-format test file per question, with one test case
+per hidden check (its points are the check's share of the question). A test case does not test
+anything itself: it asks the judge's verdict for its check. `score` runs these files with otter's
+own test-file machinery, in the trusted grading process, so otter's scoring and the judge's agree
+by construction and instructors can read the question layout in otter's familiar format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from otter.test_files.exception_test import ExceptionTestFile
+
+from autograder.checks import QUESTIONS
+from autograder.judge import Grade
+
+TEMPLATE = '''\
+"""{title}: every test case asks the trusted judge (autograder.judge) for one check's verdict."""
+
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "{name}"
+points = {points}  # one entry per test case: the check's share of the question's points
+{cases}'''
+
+CASE = '''
+@test_case(name={title!r})
+def check_{index}(verdict):
+    verdict({question!r}, {index})
+'''
+
+
+def write_test_files(folder: Path) -> list[Path]:
+    """Write `<question>.py` for every auto-graded question into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for question in QUESTIONS.values():
+        total = sum(check.weight for check in question.checks)
+        shares = [question.points * check.weight / total for check in question.checks]
+        cases = "".join(CASE.format(title=check.title, question=question.name, index=index)
+                        for index, check in enumerate(question.checks))
+        path = folder / f"{question.name}.py"
+        path.write_text(TEMPLATE.format(title=question.title, name=question.name,
+                                        points=shares, cases=cases))
+        written.append(path)
+    return written
+
+
+def score(grade: Grade, folder: Path) -> dict[str, ExceptionTestFile]:
+    """Run each question's otter test file against the judge's verdicts in `grade`."""
+    verdicts = {question.name: question.checks for question in grade.questions}
+
+    def verdict(question: str, index: int) -> None:
+        check = verdicts[question][index]
+        assert check.passed, check.message
+
+    files = {}
+    for question in grade.questions:
+        test_file = ExceptionTestFile.from_file(str(folder / f"{question.name}.py"))
+        test_file.run({"verdict": verdict})
+        files[question.name] = test_file
+    return files

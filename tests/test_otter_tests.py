@@ -1,0 +1,38 @@
+"""otter's test files, one test case per hidden check, score a Grade exactly as the judge does."""
+
+import pytest
+
+from autograder import otter_tests, paths
+from autograder.checks import QUESTIONS
+from autograder.judge import grade
+from autograder.variants import make_variant
+
+ONLY = ["bn_forward_test", "ln_forward"]
+
+
+@pytest.fixture(scope="module")
+def test_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("otter-tests")
+    written = otter_tests.write_test_files(folder)
+    assert sorted(path.stem for path in written) == sorted(QUESTIONS)
+    return folder
+
+
+@pytest.mark.parametrize("submission", ["reference", "template", "test mode ignores gamma"])
+def test_otter_scores_agree_with_the_judge(test_files, tmp_path, submission):
+    if submission == "reference":
+        folder = paths.SOLUTIONS
+    elif submission == "template":
+        folder = paths.STUDENT_TEMPLATE
+    else:
+        folder = make_variant(tmp_path, [("cs231n/layers.py", "batchnorm_forward",
+                                          "out = gamma * x_hat + beta\n        return out, None",
+                                          "out = x_hat\n        return out, None")])
+    result = grade(folder, only=ONLY)
+    scored = otter_tests.score(result, test_files)
+    for question in result.questions:
+        assert scored[question.name].score == pytest.approx(question.score, abs=1e-4)
+        assert scored[question.name].possible == pytest.approx(question.max_score)
+    if submission == "test mode ignores gamma":
+        assert 0 < scored["bn_forward_test"].score < QUESTIONS["bn_forward_test"].points
+        assert "gamma and beta" in scored["bn_forward_test"].summary()
