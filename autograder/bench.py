@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from autograder import paths, reference
+from autograder import paths, reference, variants
 from autograder.checks.base import Context
 from autograder.checks.speed import SETTINGS, measure_ratio
 from autograder.client import WorkerClient
@@ -56,6 +55,8 @@ PER_COLUMN = '''\
     return dx, dgamma, dbeta
 '''
 
+LAYERS = f"{paths.PACKAGE_NAME}/layers.py"
+
 # kind -> (replacement body of batchnorm_backward_alt or None for the reference, should pass)
 KINDS = {
     "reference": (None, True),
@@ -65,24 +66,22 @@ KINDS = {
 }
 
 
-def replace_alt_body(source: str, body: str) -> str:
-    """Swap the body of batchnorm_backward_alt (after its docstring) for `body`."""
+def alt_body_edit(body: str) -> variants.Edit:
+    """The edit that swaps the reference body of batchnorm_backward_alt (its statements after
+    the docstring) for `body`."""
+    source = (paths.SOLUTIONS / LAYERS).read_text(encoding="utf-8")
     function = next(node for node in ast.parse(source).body
                     if isinstance(node, ast.FunctionDef) and node.name == "batchnorm_backward_alt")
     lines = source.splitlines(keepends=True)
     first = function.body[1].lineno - 1  # body[0] is the docstring
-    return "".join(lines[:first]) + body + "".join(lines[function.end_lineno:])
+    return LAYERS, function.name, "".join(lines[first:function.end_lineno]), body
 
 
 def make_variant(root: Path, kind: str) -> Path:
     """A submission folder whose alt is of the given kind."""
     body, _ = KINDS[kind]
-    folder = root / kind.replace(" ", "_")
-    shutil.copytree(paths.SOLUTIONS / paths.PACKAGE_NAME, folder / paths.PACKAGE_NAME)
-    if body is not None:
-        layers = folder / paths.PACKAGE_NAME / "layers.py"
-        layers.write_text(replace_alt_body(layers.read_text(), body))
-    return folder
+    edits = [] if body is None else [alt_body_edit(body)]
+    return variants.make_variant(root / kind.replace(" ", "_"), edits)
 
 
 @contextlib.contextmanager

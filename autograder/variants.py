@@ -2,12 +2,14 @@
 
 One mistake = a list of edits `(file, function or None, old, new)`: `old` must occur exactly once
 in that function (or in the file when function is None), so a recipe that no longer matches the
-reference fails loudly instead of silently grading the reference. Used by the demo submissions,
-the speed-check benchmark and the tests.
+reference fails loudly instead of silently grading the reference. Code added at the end of a file
+(a module-level statement, extra functions) goes in with append_text. Used by the demo
+submissions, the speed-check benchmark and the tests.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -21,17 +23,22 @@ class EditError(AssertionError):
 
 
 def replace_once(text: str, old: str, new: str, where: str) -> str:
+    """Replace `old`, which must occur exactly once in `text` (`where` names it in the error)."""
     if text.count(old) != 1:
         raise EditError(f"{old!r} occurs {text.count(old)} times in {where}, not once")
     return text.replace(old, new)
 
 
 def edit_function(text: str, function: str, old: str, new: str) -> str:
-    """Replace `old` inside the top-level function or class `function` of a module's text."""
-    starts = [text.find(f"\n{kind} {function}") for kind in ("def", "class")]
-    start = max(starts)
-    if start < 0:
+    """Replace `old` inside the top-level function or class `function` of a module's text.
+
+    The function runs from its `def` (or `class`) line to the next top-level one; its name must
+    match whole (batchnorm_backward is not batchnorm_backward_alt).
+    """
+    found = re.search(rf"^(?:def|class) {re.escape(function)}\b", text, re.MULTILINE)
+    if found is None:
         raise EditError(f"no function or class {function}")
+    start = found.start()
     end = min((i for i in (text.find("\ndef ", start + 1), text.find("\nclass ", start + 1))
                if i >= 0), default=len(text))
     return text[:start] + replace_once(text[start:end], old, new, function) + text[end:]
@@ -50,3 +57,11 @@ def make_variant(destination: Path, edits: list[Edit] = (),
                 else replace_once(text, old, new, file))
         path.write_text(text, encoding="utf-8")
     return destination
+
+
+def append_text(destination: Path, file: str, text: str) -> Path:
+    """Add `text` at the end of `file` in the variant folder `destination`; return destination."""
+    path = Path(destination) / file
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(destination)

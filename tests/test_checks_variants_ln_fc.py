@@ -8,12 +8,11 @@ marks; the untouched template scores nothing on these questions.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from autograder import paths
 from autograder.judge import grade
+from autograder.variants import append_text, make_variant
 
 LN_FC = ["ln_forward", "ln_backward", "fc_net_batchnorm", "fc_net_layernorm"]
 GRADED = [*LN_FC, "bn_forward_train"]  # one batchnorm question, which no variant here touches
@@ -21,94 +20,79 @@ GRADED = [*LN_FC, "bn_forward_train"]  # one batchnorm question, which no varian
 LAYERS = "cs231n/layers.py"
 FC_NET = "cs231n/classifiers/fc_net.py"
 
-
-def in_function(text: str, function: str, old: str, new: str) -> str:
-    """Replace `old` (which must occur exactly once there) inside one top-level function."""
-    start = text.index(f"\ndef {function}(")
-    end = text.find("\ndef ", start + 1)
-    end = len(text) if end < 0 else end
-    body = text[start:end]
-    assert body.count(old) == 1, f"{old!r} is not in {function} exactly once"
-    return text[:start] + body.replace(old, new) + text[end:]
-
-
-def in_file(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} is not in the file exactly once"
-    return text.replace(old, new)
-
-
-# name: (file, [(function or None, old, new), ...], {question: text its messages must hold},
+# name: ([(file, function or None, old, new), ...], {question: text its messages must hold},
 #        questions that depend on the mistake and may lose points too)
 VARIANTS = {
-    "layernorm over axis 0": (LAYERS, [
-        ("layernorm_forward", "mean = x.mean(axis=1, keepdims=True)",
+    "layernorm over axis 0": ([
+        (LAYERS, "layernorm_forward", "mean = x.mean(axis=1, keepdims=True)",
          "mean = x.mean(axis=0, keepdims=True)"),
-        ("layernorm_forward", "var = np.mean(x_centered**2, axis=1, keepdims=True)",
+        (LAYERS, "layernorm_forward", "var = np.mean(x_centered**2, axis=1, keepdims=True)",
          "var = np.mean(x_centered**2, axis=0, keepdims=True)"),
     ], {"ln_forward": "taken over the batch (axis 0)"}, {"ln_backward", "fc_net_layernorm"}),
-    "layernorm eps outside the square root": (LAYERS, [
-        ("layernorm_forward", "std = np.sqrt(var + eps)", "std = np.sqrt(var) + eps"),
+    "layernorm eps outside the square root": ([
+        (LAYERS, "layernorm_forward", "std = np.sqrt(var + eps)", "std = np.sqrt(var) + eps"),
     ], {"ln_forward": "eps must go inside the square root"}, {"ln_backward", "fc_net_layernorm"}),
-    "layernorm backward with axis-0 reductions": (LAYERS, [
-        ("layernorm_backward", "D = dout.shape[1]", "D = dout.shape[0]"),
-        ("layernorm_backward", "dx_hat.sum(axis=1, keepdims=True)",
+    "layernorm backward with axis-0 reductions": ([
+        (LAYERS, "layernorm_backward", "D = dout.shape[1]", "D = dout.shape[0]"),
+        (LAYERS, "layernorm_backward", "dx_hat.sum(axis=1, keepdims=True)",
          "dx_hat.sum(axis=0, keepdims=True)"),
-        ("layernorm_backward", "np.sum(dx_hat * x_hat, axis=1, keepdims=True)",
+        (LAYERS, "layernorm_backward", "np.sum(dx_hat * x_hat, axis=1, keepdims=True)",
          "np.sum(dx_hat * x_hat, axis=0, keepdims=True)"),
     ], {"ln_backward": "dx reduces over the batch (axis 0)"}, {"fc_net_layernorm"}),
-    "layernorm backward calling batchnorm's": (LAYERS, [
-        ("layernorm_backward", "    x_hat, _, _, std, gamma, _ = cache\n",
+    "layernorm backward calling batchnorm's": ([
+        (LAYERS, "layernorm_backward", "    x_hat, _, _, std, gamma, _ = cache\n",
          "    return batchnorm_backward_alt(dout, cache)\n"),
     ], {"ln_backward": "dx reduces over the batch (axis 0)"}, {"fc_net_layernorm"}),
-    "layernorm backward with eps hard-coded": (LAYERS, [
-        ("layernorm_backward", "    x_hat, _, _, std, gamma, _ = cache\n",
+    "layernorm backward with eps hard-coded": ([
+        (LAYERS, "layernorm_backward", "    x_hat, _, _, std, gamma, _ = cache\n",
          "    x_hat, _, var, _, gamma, _ = cache\n    std = np.sqrt(var + 1e-5)\n"),
     ], {"ln_backward": "read eps (or the standard deviation) from the cache"},
         {"fc_net_layernorm"}),
-    "layernorm dgamma shaped (1, D)": (LAYERS, [
-        ("layernorm_backward", "dgamma = np.sum(dout * x_hat, axis=0)",
+    "layernorm dgamma shaped (1, D)": ([
+        (LAYERS, "layernorm_backward", "dgamma = np.sum(dout * x_hat, axis=0)",
          "dgamma = np.sum(dout * x_hat, axis=0, keepdims=True)"),
     ], {"ln_backward": "no keepdims"}, {"fc_net_layernorm"}),
-    "last W left out of L2": (FC_NET, [
-        (None, 'weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]',
+    "last W left out of L2": ([
+        (FC_NET, None, 'weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]',
          'weights = [self.params[f"W{layer}"] for layer in range(1, L)]'),
-        (None, 'grads[f"W{L}"] = dW + self.reg * self.params[f"W{L}"]', 'grads[f"W{L}"] = dW'),
+        (FC_NET, None, 'grads[f"W{L}"] = dW + self.reg * self.params[f"W{L}"]',
+         'grads[f"W{L}"] = dW'),
     ], {"fc_net_batchnorm": "output layer's weights are left out of the L2",
         "fc_net_layernorm": "output layer's weights are left out of the L2"}, set()),
-    "ReLU after the final affine": (FC_NET, [
-        (None, 'scores, out_cache = affine_forward(hidden, self.params[f"W{L}"], '
-               'self.params[f"b{L}"])\n',
+    "ReLU after the final affine": ([
+        (FC_NET, None, 'scores, out_cache = affine_forward(hidden, self.params[f"W{L}"], '
+                       'self.params[f"b{L}"])\n',
          'scores, out_cache = affine_forward(hidden, self.params[f"W{L}"], '
          'self.params[f"b{L}"])\n        scores, last_relu = relu_forward(scores)\n'),
-        (None, 'dhidden, dW, grads[f"b{L}"] = affine_backward(dscores, out_cache)',
+        (FC_NET, None, 'dhidden, dW, grads[f"b{L}"] = affine_backward(dscores, out_cache)',
          'dscores = relu_backward(dscores, last_relu)\n'
          '        dhidden, dW, grads[f"b{L}"] = affine_backward(dscores, out_cache)'),
     ], {"fc_net_batchnorm": "ReLU is applied after the last affine layer",
         "fc_net_layernorm": "ReLU is applied after the last affine layer"}, set()),
-    "fresh bn_param dicts in every loss() call": (FC_NET, [
-        (None, '            for bn_param in self.bn_params:\n'
-               '                bn_param["mode"] = mode\n',
+    "fresh bn_param dicts in every loss() call": ([
+        (FC_NET, None, '            for bn_param in self.bn_params:\n'
+                       '                bn_param["mode"] = mode\n',
          '            self.bn_params = [{"mode": mode} for _ in range(self.num_layers - 1)]\n'),
     ], {"fc_net_batchnorm": "a fresh bn_param dict is made on every call"}, set()),
-    "normalization='layernorm' ignored": (FC_NET, [
-        (None, "            if self.normalization is not None:\n"
-               "                hidden, norm_cache",
+    "normalization='layernorm' ignored": ([
+        (FC_NET, None, "            if self.normalization is not None:\n"
+                       "                hidden, norm_cache",
          '            if self.normalization == "batchnorm":\n'
          "                hidden, norm_cache"),
-        (None, "            if self.normalization is not None:\n"
-               "                dhidden, grads",
+        (FC_NET, None, "            if self.normalization is not None:\n"
+                       "                dhidden, grads",
          '            if self.normalization == "batchnorm":\n'
          "                dhidden, grads"),
     ], {"fc_net_layernorm": "normalization='layernorm' is ignored"}, set()),
-    "output layer initialised with another scale": (FC_NET, [
-        (None, 'self.params[f"W{layer}"] = weight_scale * np.random.randn(fan_in, fan_out)',
+    "output layer initialised with another scale": ([
+        (FC_NET, None, 'self.params[f"W{layer}"] = weight_scale * np.random.randn(fan_in, fan_out)',
          'scale = weight_scale if layer < self.num_layers else 1 / np.sqrt(fan_in)\n'
          '            self.params[f"W{layer}"] = scale * np.random.randn(fan_in, fan_out)'),
     ], {"fc_net_batchnorm": "another scale", "fc_net_layernorm": "another scale"}, set()),
-    "gamma regularized": (FC_NET, [
-        (None, 'weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]',
+    "gamma regularized": ([
+        (FC_NET, None, 'weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]',
          'weights = [v for k, v in self.params.items() if k[0] == "W" or k[:5] == "gamma"]'),
-        (None, "                    dhidden, norm_cache\n                )\n",
+        (FC_NET, None, "                    dhidden, norm_cache\n                )\n",
          "                    dhidden, norm_cache\n                )\n"
          '                grads[f"gamma{layer}"] = grads[f"gamma{layer}"] '
          '+ self.reg * self.params[f"gamma{layer}"]\n'),
@@ -134,13 +118,14 @@ def layernorm_backward(dout, cache):
     return dx_t.T, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
 '''
 
+# name: ([(file, function or None, old, new), ...], code appended to layers.py)
 ALTERNATIVES = {
-    "layernorm by the transpose trick on batchnorm": (LAYERS, [
-        (None, "\ndef layernorm_forward(", "\ndef unused_layernorm_forward("),
-        (None, "\ndef layernorm_backward(", "\ndef unused_layernorm_backward("),
+    "layernorm by the transpose trick on batchnorm": ([
+        (LAYERS, None, "\ndef layernorm_forward(", "\ndef unused_layernorm_forward("),
+        (LAYERS, None, "\ndef layernorm_backward(", "\ndef unused_layernorm_backward("),
     ], TRANSPOSED_LAYERNORM),
-    "the network with the staged batchnorm backward": (FC_NET, [
-        (None, "return batchnorm_backward_alt(dout, cache)",
+    "the network with the staged batchnorm backward": ([
+        (FC_NET, None, "return batchnorm_backward_alt(dout, cache)",
          "return batchnorm_backward(dout, cache)"),
     ], ""),
 }
@@ -148,19 +133,6 @@ ALTERNATIVES = {
 
 def messages(question) -> str:
     return " | ".join(check.message for check in question.checks if not check.passed)
-
-
-def make_variant(tmp_path, name: str):
-    file, edits, _, _ = VARIANTS[name]
-    folder = tmp_path / "variant"
-    shutil.copytree(paths.SOLUTIONS / paths.PACKAGE_NAME, folder / paths.PACKAGE_NAME,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    target = folder / file
-    text = target.read_text()
-    for function, old, new in edits:
-        text = in_function(text, function, old, new) if function else in_file(text, old, new)
-    target.write_text(text)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +160,8 @@ def test_template_gets_nothing_on_these_questions():
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_variant_loses_points_where_the_mistake_lives(tmp_path, name, reference_grade):
-    _, _, expected, related = VARIANTS[name]
-    result = grade(make_variant(tmp_path, name), only=GRADED)
+    edits, expected, related = VARIANTS[name]
+    result = grade(make_variant(tmp_path / "variant", edits), only=GRADED)
     assert result.status == "ok", result.status
     scores = {q.name: q for q in result.questions}
     for question, text in expected.items():
@@ -203,14 +175,8 @@ def test_variant_loses_points_where_the_mistake_lives(tmp_path, name, reference_
 
 @pytest.mark.parametrize("name", list(ALTERNATIVES))
 def test_correct_alternatives_keep_full_marks(tmp_path, name):
-    file, edits, appended = ALTERNATIVES[name]
-    folder = tmp_path / "alternative"
-    shutil.copytree(paths.SOLUTIONS / paths.PACKAGE_NAME, folder / paths.PACKAGE_NAME,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    text = (folder / file).read_text()
-    for _, old, new in edits:
-        text = in_file(text, old, new)
-    (folder / file).write_text(text + appended)
+    edits, appended = ALTERNATIVES[name]
+    folder = append_text(make_variant(tmp_path / "alternative", edits), LAYERS, appended)
     result = grade(folder, only=GRADED)
     for question in result.questions:
         assert question.score == question.max_score, (name, question.name, messages(question))
@@ -222,7 +188,8 @@ def test_variant_messages_reveal_no_expected_numbers(tmp_path):
 
     for name in ("layernorm over axis 0", "last W left out of L2",
                  "fresh bn_param dicts in every loss() call"):
-        result = grade(make_variant(tmp_path / name.replace(" ", "_"), name), only=LN_FC)
+        edits, _, _ = VARIANTS[name]
+        result = grade(make_variant(tmp_path / name.replace(" ", "_"), edits), only=LN_FC)
         for question in result.questions:
             text = messages(question).replace("0.5 * reg", "")  # the formula, not a value
             assert not re.search(r"\d\.\d", text), (name, messages(question))

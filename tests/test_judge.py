@@ -1,0 +1,338 @@
+"""The judge against submissions that crash, hang, exhaust memory, or fail to import.
+
+Each case is the reference package with one hostile or broken line written into it. The judge must
+turn every failure into a clear verdict on the checks that hit it, restart the worker so that the
+other questions keep their marks, give a precise status when the package cannot even be imported,
+and leave no process or scratch directory behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import paths, sandbox
+from autograder.checks import QUESTIONS
+from autograder.judge import Settings, grade
+from autograder.variants import append_text, make_variant
+
+LAYERS = "cs231n/layers.py"
+FC_NET = "cs231n/classifiers/fc_net.py"
+# Quick questions (the speed question is slow and is graded in test_checks_variants_bn.py).
+GRADED = ["bn_forward_train", "bn_forward_test", "bn_backward", "bn_backward_alt",
+          "ln_forward", "ln_backward"]
+
+STAGED_UNPACK = "    x_hat, x_centered, var, std, gamma, eps = cache\n"
+ALT_UNPACK = "    x_hat, _, _, std, gamma, _ = cache\n"
+LN_BACKWARD_UNPACK = "    x_hat, _, _, std, gamma, _ = cache\n"
+LN_FORWARD_EPS = '    eps = ln_param.get("eps", 1e-5)\n'
+
+
+def messages(question) -> str:
+    return " | ".join(check.message for check in question.checks if not check.passed)
+
+
+def by_name(result) -> dict:
+    return {question.name: question for question in result.questions}
+
+
+def assert_full_marks(result, names):
+    scores = by_name(result)
+    for name in names:
+        assert scores[name].score == scores[name].max_score, (name, messages(scores[name]))
+
+
+def processes_mentioning(text: str) -> list[tuple[int, str]]:
+    """(pid, command line) of every live process whose command line contains `text`."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if text in command and int(cmdline.parent.name) != os.getpid():
+            found.append((int(cmdline.parent.name), command))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def workers(monkeypatch):
+    """Every worker the judge starts during the test (pid and scratch directory), recorded.
+
+    Other test runs may grade in parallel on this machine, so cleanup is checked on exactly the
+    workers this test started rather than on all of /tmp.
+    """
+    started = []
+    real_start = sandbox.start_worker
+
+    def recording_start(submission, limits):
+        process = real_start(submission, limits)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(sandbox, "start_worker", recording_start)
+    return started
+
+
+def left_behind(variant: Path, grace: float = 2.0) -> list[tuple[int, str]]:
+    """Processes still mentioning `variant` once a SIGKILL sent to them has had time to land
+    (a signal to a process group is delivered asynchronously)."""
+    deadline = time.monotonic() + grace
+    while True:
+        found = [(pid, command) for pid, command in processes_mentioning(str(variant.resolve()))
+                 if alive(pid)]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def assert_cleaned_up(started, variant: Path):
+    assert started, "no worker was started"
+    for process in started:
+        assert not alive(process.pid), f"worker {process.pid} is still running"
+        assert not process.scratch.exists(), f"{process.scratch} was left behind"
+        assert process.scratch.name.startswith("bn-worker-")
+    assert left_behind(variant) == []
+
+
+# Failures inside student functions ------------------------------------------------------------
+
+def test_os_exit_in_backward_costs_only_that_question(tmp_path, workers):
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_backward", STAGED_UNPACK,
+         "    import os\n    os._exit(0)\n" + STAGED_UNPACK),
+    ])
+    result = grade(folder, only=GRADED)
+    assert result.status == "ok"
+    backward = by_name(result)["bn_backward"]
+    assert backward.score == 0
+    for check in backward.checks:
+        assert "batchnorm_backward: the worker exited with status 0" in check.message, check
+    # The closed form does not use the staged backward; everything else keeps full marks.
+    assert_full_marks(result, set(GRADED) - {"bn_backward"})
+    assert result.worker_starts > 1
+    assert result.worker_starts == len(workers)
+    assert_cleaned_up(workers, folder)
+
+
+def test_infinite_loop_times_out_quickly(tmp_path, workers):
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "layernorm_forward", LN_FORWARD_EPS, "    while True:\n        pass\n"),
+    ])
+    start = time.monotonic()
+    result = grade(folder, Settings(call_timeout=2),
+                   only=["bn_forward_train", "bn_backward", "ln_forward"])
+    elapsed = time.monotonic() - start
+    assert result.status == "ok"
+    forward = by_name(result)["ln_forward"]
+    assert forward.score == 0
+    for check in forward.checks:
+        assert "layernorm_forward: timed out after 2 s" in check.message, check
+    assert_full_marks(result, ["bn_forward_train", "bn_backward"])
+    # One timeout per ln_forward check, nothing more.
+    assert elapsed < 2 * len(forward.checks) + 10, elapsed
+    # The first worker serves the batchnorm checks; each timeout but the last forces a restart.
+    assert result.worker_starts == len(forward.checks)
+    assert_cleaned_up(workers, folder)
+
+
+@pytest.mark.parametrize("crash, text", [
+    ("    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+     "batchnorm_backward_alt: the worker was killed by signal 9"),
+    ("    import ctypes\n    ctypes.string_at(0)\n",
+     "batchnorm_backward_alt: the worker was killed by signal 11 (segmentation fault)"),
+], ids=["SIGKILL", "segfault"])
+def test_killed_worker_costs_only_that_question(tmp_path, workers, crash, text):
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_backward_alt", ALT_UNPACK, crash + ALT_UNPACK),
+    ])
+    result = grade(folder, only=GRADED)
+    assert result.status == "ok"
+    alt = by_name(result)["bn_backward_alt"]
+    assert alt.score == 0
+    for check in alt.checks:
+        assert text in check.message, check
+    assert_full_marks(result, set(GRADED) - {"bn_backward_alt"})
+    assert result.worker_starts > 1
+    assert_cleaned_up(workers, folder)
+
+
+def test_memory_bomb_fails_cleanly(tmp_path, workers):
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "layernorm_backward", LN_BACKWARD_UNPACK,
+         "    hog = []\n    while True:\n        hog.append(np.ones(2**24))\n"),
+    ])
+    result = grade(folder, Settings(limits=sandbox.Limits(memory_bytes=1 << 30)),
+                   only=["bn_forward_train", "bn_backward", "ln_forward", "ln_backward"])
+    assert result.status == "ok"
+    backward = by_name(result)["ln_backward"]
+    assert backward.score == 0
+    for check in backward.checks:
+        assert ("layernorm_backward raised MemoryError" in check.message
+                or "the worker was killed" in check.message), check
+    assert_full_marks(result, ["bn_forward_train", "bn_backward", "ln_forward"])
+    assert_cleaned_up(workers, folder)
+
+
+def test_printing_a_fake_score_changes_nothing(tmp_path):
+    noise = ('    print("score: 100")\n'
+             '    print(\'{"id": 1, "value": {"__float__": "inf"}}\')\n'
+             '    import os as _os\n'
+             '    _os.write(1, b\'{"score": 100, "tests": []}\\n\')\n')
+    folder = append_text(make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_forward", "    mode = bn_param.get(\"mode\")\n",
+         noise + "    mode = bn_param.get(\"mode\")\n"),
+        # a real mistake: printing a perfect score must not hide it
+        (LAYERS, "batchnorm_backward_alt", "dx = (gamma / (N * std))",
+         "dx = (gamma / (2 * N * std))"),
+    ]), LAYERS, '\nprint("score: 100")\nprint("All tests passed! 100/100")\n')
+    result = grade(folder, only=GRADED)
+    assert result.status == "ok"
+    assert result.worker_starts == 1
+    assert_full_marks(result, set(GRADED) - {"bn_backward_alt"})
+    alt = by_name(result)["bn_backward_alt"]
+    assert alt.score == 0, messages(alt)
+
+
+def test_grading_is_deterministic():
+    first = grade(paths.SOLUTIONS, only=GRADED)
+    second = grade(paths.SOLUTIONS, only=GRADED)
+
+    def verdicts(result):
+        return [(q.name, q.score, [(c.title, c.passed, c.message) for c in q.checks])
+                for q in result.questions]
+
+    assert first.status == second.status == "ok"
+    assert verdicts(first) == verdicts(second)
+    assert first.total == second.total == sum(QUESTIONS[name].points for name in GRADED)
+
+
+def test_no_process_or_scratch_directory_is_left_behind(tmp_path, workers):
+    """Children the student starts die with the worker; scratch directories go too."""
+    folder = append_text(make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_backward", STAGED_UNPACK,
+         "    import os\n    os._exit(3)\n" + STAGED_UNPACK),
+        (LAYERS, "batchnorm_backward_alt", ALT_UNPACK,
+         "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n" + ALT_UNPACK),
+    ]), LAYERS, ("\nimport subprocess as _subprocess, sys as _sys\n"
+                 "_child = _subprocess.Popen([_sys.executable, '-c', "
+                 "'import time; time.sleep(60)', __file__])\n"))
+    scratch_before = set(Path(tempfile.gettempdir()).glob("bn-worker-*"))
+    result = grade(folder, only=["bn_forward_train", "bn_backward", "bn_backward_alt"])
+    scratch_after = set(Path(tempfile.gettempdir()).glob("bn-worker-*"))
+    assert result.status == "ok"
+    assert_full_marks(result, ["bn_forward_train"])
+    assert "exited with status 3" in messages(by_name(result)["bn_backward"])
+    assert result.worker_starts >= 3
+    assert_cleaned_up(workers, folder)
+    # The scratch directories this grading made were in /tmp and none is left there (other
+    # runs on this machine may create and remove their own meanwhile).
+    made = {process.scratch for process in workers}
+    assert all(scratch.parent == Path(tempfile.gettempdir()) for scratch in made)
+    assert not made & scratch_before
+    assert not made & scratch_after
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "autograder/sandbox.py WorkerProcess.kill() only kills the worker's process group "
+    "(os.killpg); a child the student starts in a new session (start_new_session=True / "
+    "os.setsid) is outside that group and outlives grade(). There is no pid namespace "
+    "(bwrap --unshare-pid) nor RLIMIT_NPROC to contain it"))
+def test_a_child_in_its_own_session_does_not_outlive_grading(tmp_path):
+    folder = append_text(make_variant(tmp_path / "variant"), LAYERS, (
+        "\nimport subprocess as _subprocess, sys as _sys\n"
+        "_child = _subprocess.Popen([_sys.executable, '-c', 'import time; time.sleep(30)', "
+        "__file__], start_new_session=True)\n"))
+    try:
+        result = grade(folder, only=["bn_forward_train"])
+        assert result.status == "ok"
+        assert left_behind(folder) == []
+    finally:  # this test started them: end them by pid
+        for pid, _ in processes_mentioning(str(folder.resolve())):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+
+# Import statuses ------------------------------------------------------------------------------
+
+def assert_not_graded(result, status: str):
+    assert result.total == 0
+    assert {q.name for q in result.questions} == set(QUESTIONS)
+    for question in result.questions:
+        assert question.score == 0
+        for check in question.checks:
+            assert not check.passed and check.message == f"not graded: {status}"
+
+
+@pytest.mark.parametrize("file, function, old, new, error", [
+    (LAYERS, None, "def batchnorm_backward(dout, cache):\n",
+     "def batchnorm_backward(dout, cache)\n", "SyntaxError"),
+    (LAYERS, "batchnorm_backward", "    N = dout.shape[0]\n", "      N = dout.shape[0]\n",
+     "IndentationError"),
+    (FC_NET, None, "import numpy as np\n", "import numpy as np\nx = = 1\n", "SyntaxError"),
+], ids=["missing colon", "unexpected indent", "fc_net.py"])
+def test_syntax_error_status_names_file_and_line(tmp_path, file, function, old, new, error):
+    folder = make_variant(tmp_path / "variant", [(file, function, old, new)])
+    text = (folder / file).read_text()
+    assert text.count(new) == 1
+    bad_line = text[:text.index(new) + len(new)].count("\n")  # the last line of `new`
+    result = grade(folder, only=GRADED)
+    status = f"{error} in {Path(file).name} line {bad_line}"
+    assert result.status == status
+    assert_not_graded(result, status)
+
+
+@pytest.mark.parametrize("append, settings, prefix", [
+    ("\nimport sys\nsys.exit(0)\n", Settings(), "SystemExit at import"),
+    ("\nimport os\nos._exit(0)\n", Settings(), "crashed at import"),
+    ("\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", Settings(),
+     "crashed at import"),
+    ("\nimport a_module_that_does_not_exist\n", Settings(), "ModuleNotFoundError at import"),
+    ("\nwhile True:\n    pass\n", Settings(import_timeout=2), "timed out at import"),
+], ids=["sys.exit", "os._exit", "SIGKILL", "missing module", "infinite loop"])
+def test_import_failure_statuses(tmp_path, workers, append, settings, prefix):
+    folder = append_text(make_variant(tmp_path / "variant"), LAYERS, append)
+    start = time.monotonic()
+    result = grade(folder, settings, only=GRADED)
+    assert time.monotonic() - start < 15
+    assert result.status.startswith(prefix), result.status
+    assert_not_graded(result, result.status)
+    assert result.worker_starts == 1
+    assert_cleaned_up(workers, folder)
+
+
+def test_status_details(tmp_path):
+    exit_folder = append_text(make_variant(tmp_path / "exit"), LAYERS,
+                              "\nimport sys\nsys.exit(0)\n")
+    lines = (exit_folder / LAYERS).read_text().count("\n")
+    assert grade(exit_folder).status == f"SystemExit at import ({LAYERS}:{lines})"
+    crash_folder = append_text(make_variant(tmp_path / "crash"), LAYERS,
+                               "\nimport os\nos._exit(4)\n")
+    assert grade(crash_folder).status == "crashed at import: the worker exited with status 4"
+    loop_folder = append_text(make_variant(tmp_path / "loop"), LAYERS,
+                              "\nwhile True:\n    pass\n")
+    assert grade(loop_folder, Settings(import_timeout=2)).status == "timed out at import"
+
+
+@pytest.mark.parametrize("missing", [FC_NET, LAYERS])
+def test_missing_file_status(tmp_path, workers, missing):
+    folder = make_variant(tmp_path / "variant")
+    (folder / missing).unlink()
+    result = grade(folder, only=GRADED)
+    assert result.status == f"no {missing}"
+    assert_not_graded(result, result.status)
+    assert result.worker_starts == 0 and workers == []
