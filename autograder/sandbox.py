@@ -2,7 +2,9 @@
 
 The worker runs in its own session and process group, in a private scratch directory, with a
 minimal environment and resource limits (address space, CPU time, file size, no core dumps), so
-that killing the group removes everything it started and the scratch directory goes with it.
+that killing it (its group, and any descendant that left the group) removes what it started, and
+the scratch directory goes with it. A daemon that detaches from its parents escapes this; the
+namespace sandbox of the sandbox issue closes that.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started, close the pipes, remove the scratch."""
+        # Descendants that left the process group (a new session) are found by parentage.
+        for pid in [self.popen.pid, *descendants(self.popen.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.killpg(self.popen.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -60,6 +68,25 @@ class WorkerProcess:
             except OSError:
                 pass
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid`, read from /proc (children before grandchildren)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command name may hold spaces and parentheses: the fields start after the last ')'.
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found.extend(children)
+        frontier = children
+    return found
 
 
 def worker_environment(scratch: Path) -> dict[str, str]:

@@ -245,11 +245,6 @@ def test_no_process_or_scratch_directory_is_left_behind(tmp_path, workers):
     assert not made & scratch_after
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "autograder/sandbox.py WorkerProcess.kill() only kills the worker's process group "
-    "(os.killpg); a child the student starts in a new session (start_new_session=True / "
-    "os.setsid) is outside that group and outlives grade(). There is no pid namespace "
-    "(bwrap --unshare-pid) nor RLIMIT_NPROC to contain it"))
 def test_a_child_in_its_own_session_does_not_outlive_grading(tmp_path):
     folder = append_text(make_variant(tmp_path / "variant"), LAYERS, (
         "\nimport subprocess as _subprocess, sys as _sys\n"
