@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assign template solutions handout autograder data test bench grade clean
+.PHONY: help venv assign template solutions handout autograder data test bench demo grade clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,9 +45,16 @@ test: $(STAMP) ## Run the test suite
 bench: $(STAMP) ## Calibrate the alt speed check: ratio distributions of four kinds of alt (GRADINGS=50)
 	$(PY) -m autograder.bench --gradings $(or $(GRADINGS),50)
 
-grade: ## Grade a folder of submissions (not built yet: see README)
-	@echo "make grade is not available yet: batch grading arrives with the make-grade issue." >&2
-	@exit 2
+DEMO := dist/demo
+DEMO_SOURCES := autograder/demo.py autograder/variants.py $(shell find solutions student_template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typical mistakes) into dist/demo/
+
+$(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
+	$(PY) -m autograder.demo $(DEMO)
+
+grade: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY=
+	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)")
 
 clean: ## Remove the virtual environment and build outputs
 	rm -rf $(VENV) dist .pytest_cache

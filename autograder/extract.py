@@ -1,0 +1,219 @@
+"""Copy what grading needs out of one submission (a zip or a folder) into a private folder.
+
+Only two kinds of files are ever taken: the `.py` files under a `cs231n/` folder at the top of the
+submission or one folder down (the package), and the `.ipynb` files at those two depths (the
+notebook, whose JSON is checked but never executed). Everything else (stray `tests/` folders,
+`.OTTER_LOG` files, data, `__MACOSX/`) is never read. The submission itself is never modified.
+
+Zips are read defensively: entries with absolute or `..` paths are skipped (nothing is ever written
+outside the destination), each taken entry is refused above a per-file cap (declared size first,
+then while reading with a bounded stream) and the taken entries together above a total cap, so a
+zip bomb costs a few reads. `.py` files are normalized on the way (a UTF-8 BOM stripped, CRLF
+turned into LF) so that a package saved on Windows grades like any other.
+
+`prepare(submission, destination)` returns a `Prepared`: `problem` (a short reason for the
+gradebook, when nothing can be graded) and `notes` (remarks that do not stop grading, such as a
+notebook that is not valid JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import paths
+
+MAX_FILE_BYTES = 20 * 2**20  # per taken file, uncompressed
+MAX_TOTAL_BYTES = 100 * 2**20  # all taken files together, uncompressed
+MAX_ENTRIES = 10_000  # entries in a zip's directory
+IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class Prepared:
+    """The outcome of copying a submission: where it went, and what the gradebook should say."""
+
+    folder: Path
+    problem: str | None = None  # fatal: nothing is graded, the row says this
+    notes: list[str] = field(default_factory=list)  # remarks appended to the status
+    files: list[str] = field(default_factory=list)  # relative paths taken, in order
+
+
+class Refused(Exception):
+    """The submission cannot be graded; the message is the gradebook's status."""
+
+
+def kind_of(parts: tuple[str, ...]) -> str | None:
+    """'py' or 'notebook' for a path grading needs, None for everything else."""
+    if not parts or any(part in IGNORED_PARTS or part.startswith(".") for part in parts):
+        return None
+    name = parts[-1]
+    if name.endswith(".ipynb") and len(parts) <= 2:
+        return "notebook"
+    package = [i for i, part in enumerate(parts[:2]) if part == paths.PACKAGE_NAME]
+    if name.endswith(".py") and package and package[0] < len(parts) - 1:
+        return "py"
+    return None
+
+
+def safe_parts(name: str) -> tuple[str, ...] | None:
+    """The components of a zip entry's name, or None when it is absolute or climbs out."""
+    name = name.replace("\\", "/")
+    if name.startswith("/") or "\x00" in name:
+        return None
+    parts = tuple(part for part in name.split("/") if part not in ("", "."))
+    if not parts or ".." in parts or (len(parts[0]) >= 2 and parts[0][1] == ":"):
+        return None  # ../x, C:/x
+    return parts
+
+
+def normalize(data: bytes, kind: str) -> bytes:
+    if kind != "py":
+        return data
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    return data.replace(b"\r\n", b"\n")
+
+
+def size_text(limit: int) -> str:
+    return f"{limit / 2**20:g} MB"
+
+
+class Taker:
+    """Writes the taken files into the destination, enforcing the caps."""
+
+    def __init__(self, destination: Path, max_file: int, max_total: int):
+        self.destination = destination
+        self.max_file = max_file
+        self.max_total = max_total
+        self.total = 0
+        self.prepared = Prepared(destination)
+        self.seen: set[tuple[str, ...]] = set()
+
+    def note(self, text: str) -> None:
+        if text not in self.prepared.notes:
+            self.prepared.notes.append(text)
+
+    def declared(self, parts: tuple[str, ...], kind: str, size: int) -> bool:
+        """False (with a note) for a notebook too large to read; Refused for a package file."""
+        if size <= self.max_file:
+            return True
+        if kind == "notebook":
+            self.note(f"notebook over {size_text(self.max_file)} not checked")
+            return False
+        raise Refused(f"zip bomb: {'/'.join(parts)} over {size_text(self.max_file)}")
+
+    def take(self, parts: tuple[str, ...], kind: str, stream) -> None:
+        """Read at most the cap from `stream` and write the file (normalized)."""
+        if parts in self.seen:
+            return  # a duplicate entry: the first one wins
+        data = stream.read(self.max_file + 1)  # bounded, whatever the declared size said
+        if not self.declared(parts, kind, len(data)):
+            return
+        self.total += len(data)
+        if self.total > self.max_total:
+            raise Refused(f"zip bomb: over {size_text(self.max_total)} uncompressed")
+        self.seen.add(parts)
+        target = self.destination.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(normalize(data, kind))
+        self.prepared.files.append("/".join(parts))
+
+
+def from_zip(source: Path, taker: Taker) -> None:
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise Refused("corrupt zip") from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_ENTRIES:
+            raise Refused(f"too many entries in zip ({len(entries)})")
+        if not [entry for entry in entries if not entry.is_dir()]:
+            raise Refused("empty zip")
+        unsafe = 0
+        for entry in entries:
+            if entry.is_dir():
+                continue
+            parts = safe_parts(entry.filename)
+            if parts is None:
+                unsafe += 1
+                continue
+            kind = kind_of(parts)
+            if kind is None or parts in taker.seen:
+                continue
+            if not taker.declared(parts, kind, entry.file_size):
+                continue
+            try:
+                with archive.open(entry) as stream:
+                    taker.take(parts, kind, stream)
+            except RuntimeError:  # encrypted entry
+                raise Refused("encrypted zip") from None
+            except NotImplementedError:
+                raise Refused("unsupported zip compression") from None
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
+                raise Refused("corrupt zip") from None
+        if unsafe:
+            taker.note(f"ignored {unsafe} unsafe zip entr{'y' if unsafe == 1 else 'ies'}")
+
+
+def from_folder(source: Path, taker: Taker) -> None:
+    links = 0
+    for directory, folders, files in os.walk(source):  # never follows symbolic links
+        folders.sort()
+        relative = Path(directory).relative_to(source).parts
+        folders[:] = [name for name in folders
+                      if name not in IGNORED_PARTS and not name.startswith(".")
+                      and (not relative or paths.PACKAGE_NAME in (*relative, name)[:2])]
+        for name in sorted(files):
+            parts = (*relative, name)
+            kind = kind_of(parts)
+            if kind is None:
+                continue
+            path = Path(directory, name)
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode):
+                links += 1
+                continue
+            if not taker.declared(parts, kind, info.st_size):
+                continue
+            with open(path, "rb") as stream:
+                taker.take(parts, kind, stream)
+    if links:
+        taker.note(f"ignored {links} symbolic link{'s' if links > 1 else ''}")
+
+
+def check_notebooks(prepared: Prepared) -> None:
+    notebooks = [name for name in prepared.files if name.endswith(".ipynb")]
+    if not notebooks and not any(note.startswith("notebook over") for note in prepared.notes):
+        prepared.notes.append("no notebook")
+    for name in notebooks:
+        try:
+            json.loads(prepared.folder.joinpath(*name.split("/")).read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            prepared.notes.append("notebook is not valid JSON")
+            break
+
+
+def prepare(submission: Path, destination: Path, max_file: int = MAX_FILE_BYTES,
+            max_total: int = MAX_TOTAL_BYTES) -> Prepared:
+    """Copy the files grading needs from `submission` (zip or folder) into `destination`."""
+    submission, destination = Path(submission), Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    taker = Taker(destination, max_file, max_total)
+    try:
+        if submission.is_dir():
+            from_folder(submission, taker)
+        else:
+            from_zip(submission, taker)
+    except Refused as refused:
+        taker.prepared.problem = str(refused)
+        return taker.prepared
+    check_notebooks(taker.prepared)
+    return taker.prepared

@@ -1,0 +1,243 @@
+"""What batch grading writes for people: each student's feedback.md and the instructors' report.
+
+`feedback_markdown` is what a student reads: the total, each question's score, and every check's
+verdict with the checks' own message (never the student's raw output). `write_report` builds
+OUT/report.html, one self-contained page (plots embedded as PNG, drawn with matplotlib's Agg
+backend): score distribution, per-question pass rates, the most common failure messages and the
+distribution of the speed check's measured ratios.
+
+Both read the records that autograder.batch keeps in OUT/<submission>/results.json: Gradescope's
+schema, with `extra_data["batch"]` holding the gradebook row and the judge's full grade.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from autograder.checks import QUESTIONS
+from autograder.checks.speed import SETTINGS as SPEED_SETTINGS
+from autograder.judge import Grade
+from autograder.results import write_text_atomic
+
+REPORT_NAME = "report.html"
+TOP_MESSAGES = 15
+
+
+# Feedback for one student ----------------------------------------------------------------------
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def feedback_markdown(name: str, grade: Grade, status: str, notes: list[str] = ()) -> str:
+    """The student's feedback: total, then per question its score and each check's verdict."""
+    lines = [
+        "# Batch Normalization: auto-graded feedback",
+        "",
+        f"Submission: {one_line(name)}",
+        "",
+        f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**",
+        "",
+    ]
+    if grade.status != "ok":
+        lines += [f"Your package could not be graded: **{one_line(grade.status)}**. Every check "
+                  "below counts as failed.", ""]
+    if notes:
+        lines += ["Notes: " + "; ".join(one_line(note) for note in notes) + ".", ""]
+    lines += ["The four inline questions are graded by hand and are not included here.", "",
+              "| question | score |", "|---|---:|"]
+    for question in grade.questions:
+        lines.append(f"| `{question.name}` | {question.score:g} / {question.max_score:g} |")
+    lines.append(f"| **total** | **{grade.total:g} / {grade.max_total:g}** |")
+    for question in grade.questions:
+        lines += ["", f"## `{question.name}`: {question.title} "
+                      f"({question.score:g} / {question.max_score:g})", ""]
+        for check in question.checks:
+            if check.passed:
+                lines.append(f"- passed: {one_line(check.title)}")
+            else:
+                lines.append(f"- **FAILED**: {one_line(check.title)}  ")
+                lines.append(f"  {one_line(check.message)}")
+    return "\n".join(lines) + "\n"
+
+
+# The instructors' report ----------------------------------------------------------------------
+
+def new_figure(width: float, height: float):
+    """A matplotlib figure drawn by the Agg backend (no display, no pyplot global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def png(figure) -> str:
+    """The figure as a data: URI (PNG)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def score_plot(totals: list[float], max_total: float) -> str:
+    figure = new_figure(7, 3.2)
+    axes = figure.add_subplot()
+    step = max(1.0, max_total / 20)
+    bins = [i * step for i in range(int(max_total / step) + 2)]
+    axes.hist(totals, bins=bins, color="#4c72b0", edgecolor="white")
+    axes.set_xlabel(f"auto-graded total (out of {max_total:g})")
+    axes.set_ylabel("submissions")
+    axes.set_title("Score distribution")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    return png(figure)
+
+
+def pass_rate_plot(rates: list[tuple[str, float, float]]) -> str:
+    figure = new_figure(7, 0.45 * len(rates) + 1.2)
+    axes = figure.add_subplot()
+    names = [name for name, _, _ in rates][::-1]
+    axes.barh(names, [100 * full for _, full, _ in rates][::-1], color="#55a868",
+              label="full marks")
+    axes.barh(names, [100 * mean for _, _, mean in rates][::-1], color="none",
+              edgecolor="#333333", label="mean score (% of points)")
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("% of submissions (bars) / % of points (outlines)")
+    axes.set_title("Per-question results")
+    axes.legend(loc="lower right", fontsize="small")
+    figure.tight_layout()
+    return png(figure)
+
+
+def ratio_plot(ratios: list[float]) -> str:
+    figure = new_figure(7, 3.2)
+    axes = figure.add_subplot()
+    top = max(max(ratios), SPEED_SETTINGS.max_ratio) + 0.2
+    width = 0.05 if top <= 4 else top / 60
+    axes.hist(ratios, bins=[i * width for i in range(int(top / width) + 2)], color="#c44e52",
+              edgecolor="white")
+    axes.axvline(SPEED_SETTINGS.max_ratio, color="black", linestyle="--",
+                 label=f"pass threshold ({SPEED_SETTINGS.max_ratio:g})")
+    axes.set_xlabel("CPU time of the student's alt / reference's alt (median over rounds)")
+    axes.set_ylabel("submissions")
+    axes.set_title("Speed check of batchnorm_backward_alt")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    return png(figure)
+
+
+def summarize(records: list[dict]) -> dict:
+    """The report's figures, from the records (results.json dicts with extra_data.batch)."""
+    batches = [record["extra_data"]["batch"] for record in records]
+    totals = [float(batch["grade"]["total"]) for batch in batches]
+    statuses = Counter(batch["status"] for batch in batches)
+    rates = []
+    for name, question in QUESTIONS.items():
+        scores = [q["score"] for batch in batches for q in batch["grade"]["questions"]
+                  if q["name"] == name]
+        if scores:
+            rates.append((name, sum(s == question.points for s in scores) / len(scores),
+                          statistics.fmean(scores) / question.points))
+    failures = Counter()
+    for batch in batches:
+        if batch["grade"]["status"] != "ok":
+            continue  # "not graded: ..." on every check; the status table counts those
+        for question in batch["grade"]["questions"]:
+            for check in question["checks"]:
+                if not check["passed"]:
+                    failures[(question["name"], check["title"], check["message"])] += 1
+    ratios = [batch["grade"]["measurements"]["alt_time_ratio"] for batch in batches
+              if "alt_time_ratio" in (batch["grade"].get("measurements") or {})]
+    graded = {q["name"] for batch in batches for q in batch["grade"]["questions"]}
+    max_total = sum(q.points for name, q in QUESTIONS.items() if name in graded) or sum(
+        q.points for q in QUESTIONS.values())
+    return {"count": len(records), "totals": totals, "statuses": statuses, "rates": rates,
+            "failures": failures.most_common(TOP_MESSAGES), "ratios": ratios,
+            "max_total": max_total,
+            "rows": sorted(((b["row"]["submission"], float(b["grade"]["total"]), b["status"])
+                            for b in batches), key=lambda row: (row[0].casefold(), row[0]))}
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
+td, th { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+td.n { text-align: right; }
+img { max-width: 100%; }
+"""
+
+
+def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{html.escape(str(cell))}</td>"
+                         for i, cell in enumerate(row)) + "</tr>"
+        for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render(summary: dict, title: str) -> str:
+    totals = summary["totals"]
+    parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>"]
+    if not totals:
+        parts.append("<p>No submissions graded.</p></body></html>")
+        return "".join(parts)
+    ok = summary["statuses"].get("ok", 0)
+    parts.append(
+        f"<p>{summary['count']} submissions, {ok} graded without remarks. Auto-graded total out "
+        f"of {summary['max_total']:g}: mean {statistics.fmean(totals):.1f}, median "
+        f"{statistics.median(totals):.1f}, min {min(totals):g}, max {max(totals):g}. "
+        "The inline questions are graded by hand and are not included.</p>")
+    parts.append("<h2>Score distribution</h2>")
+    parts.append(f"<img alt='score distribution' src='{score_plot(totals, summary['max_total'])}'>")
+    parts.append("<h2>Statuses</h2>")
+    parts.append(table(["status", "submissions"], sorted(
+        summary["statuses"].items(), key=lambda item: (-item[1], item[0])), {1}))
+    if summary["rates"]:
+        parts.append("<h2>Per-question pass rates</h2>")
+        parts.append(f"<img alt='pass rates' src='{pass_rate_plot(summary['rates'])}'>")
+        parts.append(table(["question", "points", "full marks", "mean score"], [
+            [name, f"{QUESTIONS[name].points:g}", f"{100 * full:.0f}%", f"{100 * mean:.0f}%"]
+            for name, full, mean in summary["rates"]], {1, 2, 3}))
+    parts.append("<h2>Most common failure messages</h2>")
+    if summary["failures"]:
+        parts.append("<p>Among the submissions whose package could be graded.</p>")
+        parts.append(table(["submissions", "question", "check", "message"], [
+            [count, question, title, message]
+            for (question, title, message), count in summary["failures"]], {0}))
+    else:
+        parts.append("<p>No failing checks.</p>")
+    parts.append("<h2>Speed check: measured ratios</h2>")
+    ratios = summary["ratios"]
+    if ratios:
+        parts.append(
+            f"<p>{len(ratios)} measurements; median {statistics.median(ratios):.2f}, "
+            f"{sum(r <= SPEED_SETTINGS.max_ratio for r in ratios)} at or below the threshold "
+            f"{SPEED_SETTINGS.max_ratio:g}.</p>")
+        parts.append(f"<img alt='speed ratios' src='{ratio_plot(ratios)}'>")
+    else:
+        parts.append("<p>No speed measurements (the speed check did not run to a ratio).</p>")
+    parts.append("<h2>Submissions</h2>")
+    parts.append(table(["submission", "total", "status"],
+                       [[name, f"{total:g}", status] for name, total, status in summary["rows"]],
+                       {1}))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(records: list[dict], out: Path, title: str = "Batch Normalization: grading "
+                 "report") -> Path:
+    """Write OUT/report.html (atomically) from the submissions' records; return its path."""
+    path = Path(out) / REPORT_NAME
+    write_text_atomic(path, render(summarize(records), title))
+    return path

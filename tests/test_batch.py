@@ -1,0 +1,548 @@
+"""Batch grading (`make grade`): a folder of good, buggy and malformed submissions into a gradebook.
+
+Every submission is generated here in tmp_path from the reference and the template (no binary is
+committed). Grading a correct submission costs about 6 s because of the speed check, so most tests
+grade one quick question (`questions=QUICK`); one end-to-end test grades everything on a few
+submissions, and one grades the demo without the speed question.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import batch, demo, paths, variants
+from autograder.checks import QUESTIONS
+from autograder.judge import Settings
+
+QUICK = ["bn_forward_train"]
+HEADER = ["submission", *QUESTIONS, "total", "status"]
+LAYERS = "cs231n/layers.py"
+RAW = "RAW-STUDENT-OUTPUT-1234"
+EPS_MISSING = (LAYERS, "batchnorm_forward", "std = np.sqrt(sample_var + eps)",
+               "std = np.sqrt(sample_var)")
+SYNTAX_ERROR = (LAYERS, "batchnorm_forward", "std = np.sqrt(sample_var + eps)",
+                "std = np.sqrt(sample_var + eps")
+NOTEBOOK = (paths.SOLUTIONS / paths.NOTEBOOK_NAME).read_bytes()
+
+
+# Building submissions ---------------------------------------------------------------------------
+
+def package(tmp_path: Path, edits=(), append: str = "", source: Path = paths.SOLUTIONS) -> Path:
+    """A folder holding the reference (or template) package with recorded edits made in it."""
+    folder = tmp_path / f"pkg-{len(list(tmp_path.glob('pkg-*')))}"
+    variants.make_variant(folder, list(edits), source=source / paths.PACKAGE_NAME)
+    if append:
+        with open(folder / LAYERS, "a") as stream:
+            stream.write(append)
+    return folder
+
+
+def package_files(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted((folder / paths.PACKAGE_NAME).rglob("*.py"))}
+
+
+def export(path: Path, folder: Path | None, notebook: bytes | None = NOTEBOOK,
+           prefix: str = "", extra: dict | None = None, transform=None) -> Path:
+    """A zip laid out like the export cell's (notebook + cs231n/ at the root, or under prefix)."""
+    files = package_files(folder) if folder else {}
+    if transform:
+        files = {name: transform(data) for name, data in files.items()}
+    if notebook is not None:
+        files[paths.NOTEBOOK_NAME] = notebook
+    files = {prefix + name: data for name, data in files.items()}
+    files.update(extra or {})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def windows(data: bytes) -> bytes:
+    return b"\xef\xbb\xbf" + data.replace(b"\n", b"\r\n")
+
+
+def gradebook(out: Path) -> list[dict]:
+    text = (out / batch.GRADEBOOK).read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    assert reader.fieldnames == HEADER
+    rows = list(reader)
+    assert all(None not in row and None not in row.values() for row in rows), text
+    return rows
+
+
+def by_name(rows: list[dict]) -> dict[str, dict]:
+    return {row["submission"]: row for row in rows}
+
+
+def record(out: Path, name: str) -> dict:
+    return json.loads((out / name / batch.RECORD).read_text(encoding="utf-8"))
+
+
+def mtimes(out: Path) -> dict[str, int]:
+    return {path.parent.name: path.stat().st_mtime_ns for path in out.glob(f"*/{batch.RECORD}")}
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                command = Path("/proc", entry, "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if text.encode() in command:
+                found.append(f"{entry}: {command.decode(errors='replace')}")
+    return found
+
+
+def assert_no_process_left(text: str, grace: float = 5.0) -> None:
+    deadline = time.monotonic() + grace
+    while processes_mentioning(text) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(text) == []
+
+
+def quick(submissions: Path, out: Path, **kwargs) -> batch.BatchResult:
+    options = dict(jobs=2, questions=QUICK, progress=False, report=False)
+    options.update(kwargs)
+    return batch.grade_folder(submissions, out, **options)
+
+
+# Good, buggy and malformed submissions together --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """A folder mixing every case of the issue, graded once (one quick question)."""
+    tmp = tmp_path_factory.mktemp("mixed")
+    subs = tmp / "submissions"
+    reference = package(tmp)
+    buggy = package(tmp, [EPS_MISSING], append=f"\nprint({RAW!r})\n")
+    export(subs / "good.zip", reference)
+    export(subs / "Zoë Dupont.zip", reference)
+    export(subs / os.fsdecode(b"latin-1 Jos\xe9.zip"), reference)  # not UTF-8
+    export(subs / "buggy.zip", buggy)
+    (subs / "corrupt.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    export(subs / "empty.zip", None, notebook=None)
+    export(subs / "notebook only.zip", None)
+    export(subs / "syntax error.zip", package(tmp, [SYNTAX_ERROR]))
+    export(subs / "bad notebook.zip", reference, notebook=b'{"cells": [')
+    export(subs / "nested.zip", reference, prefix="BatchNormalization/")
+    export(subs / "windows.zip", reference, transform=windows)
+    export(subs / "unsafe.zip", reference, extra={
+        "../escaped.py": b"x = 1\n", "/tmp/bn-escaped/cs231n/abs.py": b"x = 1\n",
+        "cs231n/../../escaped.py": b"x = 1\n"})
+    export(subs / "bomb.zip", reference, extra={"cs231n/padding.py": b"#" * (21 * 2**20)})
+    export(subs / "stray.zip", reference, extra={
+        "tests/bn_forward_train.py": b"import os\nos._exit(0)\n",
+        "cs231n/tests/__init__.py": b"", ".OTTER_LOG": b"\x80\x04\x95 forged pickle"})
+    folder = subs / "folder submission"
+    shutil.copytree(reference, folder)
+    (folder / paths.NOTEBOOK_NAME).write_bytes(NOTEBOOK)
+    before = batch.content_hash(folder), {p.name: p.read_bytes() for p in subs.glob("*.zip")}
+    out = tmp / "out"
+    result = quick(subs, out)
+    return subs, out, result, before
+
+
+EXPECTED = {  # name: (bn_forward_train score, status)
+    "bad notebook": ("10", "ok; notebook is not valid JSON"),
+    "bomb": ("0", "zip bomb: cs231n/padding.py over 20 MB"),
+    "buggy": (None, "ok"),
+    "corrupt": ("0", "corrupt zip"),
+    "empty": ("0", "empty zip"),
+    "folder submission": ("10", "ok"),
+    "good": ("10", "ok"),
+    "nested": ("10", "ok"),
+    "notebook only": ("0", "no cs231n/layers.py"),
+    "stray": ("10", "ok"),
+    "syntax error": ("0", "SyntaxError in layers.py line 226"),
+    "unsafe": ("10", "ok; ignored 3 unsafe zip entries"),
+    "windows": ("10", "ok"),
+    "Zoë Dupont": ("10", "ok"),
+    "latin-1 Jos\ufffd": ("10", "ok"),
+}
+
+
+def test_every_submission_gets_a_row_with_a_clear_status(mixed):
+    subs, out, result, _ = mixed
+    rows = gradebook(out)
+    assert [row["submission"] for row in rows] == sorted(EXPECTED, key=str.casefold)
+    assert rows == result.rows
+    for name, (score, status) in EXPECTED.items():
+        row = by_name(rows)[name]
+        assert row["status"] == status, name
+        if score is not None:
+            assert row["bn_forward_train"] == score and row["total"] == score, name
+        assert (out / name / batch.FEEDBACK).is_file(), name
+        # only the graded question has a column value
+        assert all(row[q] == "" for q in QUESTIONS if q not in QUICK), name
+    assert 0 < float(by_name(rows)["buggy"]["total"]) < 10
+
+
+def test_the_syntax_error_line_is_the_edited_line():
+    text = (paths.SOLUTIONS / LAYERS).read_text()
+    line = text[:text.index("std = np.sqrt(sample_var + eps)")].count("\n") + 1
+    assert EXPECTED["syntax error"][1] == f"SyntaxError in layers.py line {line}"
+
+
+def test_records_and_feedback_for_every_submission(mixed):
+    subs, out, result, _ = mixed
+    assert sorted(path.name for path in out.iterdir() if path.is_dir()) == sorted(EXPECTED)
+    for name, (_, status) in EXPECTED.items():
+        data = record(out, name)
+        assert set(data) >= {"score", "execution_time", "output", "tests", "extra_data"}
+        assert [test["name"] for test in data["tests"]] == QUICK
+        assert data["extra_data"]["batch"]["status"] == status
+        assert data["extra_data"]["batch"]["key"] == batch.cache_key(
+            next(s for s in batch.find_submissions(subs) if s.name == name),
+            batch.Options(Settings(), batch.DEFAULT_TIMEOUT, tuple(QUICK)))
+        feedback = (out / name / batch.FEEDBACK).read_text(encoding="utf-8")
+        assert f"**Auto-graded score: {data['score']:g} / 10**" in feedback
+        assert RAW not in feedback and RAW not in json.dumps(data)
+    assert "could not be graded: **corrupt zip**" in (out / "corrupt" / batch.FEEDBACK).read_text()
+
+
+def test_submissions_are_never_modified_and_nothing_escapes(mixed):
+    subs, out, _, (folder_hash, zips) = mixed
+    assert batch.content_hash(subs / "folder submission") == folder_hash
+    assert {p.name: p.read_bytes() for p in subs.glob("*.zip")} == zips
+    assert sorted(p.name for p in subs.iterdir()) == sorted(
+        [*zips, "folder submission"])
+    assert not (subs.parent / "escaped.py").exists() and not Path("/tmp/bn-escaped").exists()
+    assert not (out / batch.WORK).exists()
+    assert not [p for p in out.rglob(".*") if p.name != batch.LOCK]  # no temporary file left
+
+
+def test_the_same_submission_gives_the_same_row(mixed):
+    _, _, result, _ = mixed
+    rows = by_name(result.rows)
+    same = ["good", "Zoë Dupont", "nested", "windows", "stray", "folder submission",
+            "latin-1 Jos\ufffd"]
+    assert len({tuple(v for k, v in rows[name].items() if k != "submission")
+                for name in same}) == 1
+
+
+def test_timings_are_returned_per_submission(mixed):
+    _, _, result, _ = mixed
+    assert [t.submission for t in result.timings] == [row["submission"] for row in result.rows]
+    assert all(not t.cached and t.seconds > 0 for t in result.timings)
+    assert result.graded == len(EXPECTED) and result.cached == 0
+    assert result.seconds >= max(t.seconds for t in result.timings)
+
+
+# Cache, ONLY=, timeouts --------------------------------------------------------------------------
+
+@pytest.fixture
+def small(tmp_path):
+    subs = tmp_path / "submissions"
+    reference = package(tmp_path)
+    export(subs / "alice.zip", reference)
+    export(subs / "bob.zip", package(tmp_path, [EPS_MISSING]))
+    shutil.copytree(reference, subs / "Zoë Dupont")
+    return subs, tmp_path / "out"
+
+
+def test_rerun_skips_what_is_graded_and_regrades_what_changed(small, tmp_path):
+    subs, out = small
+    first = quick(subs, out)
+    assert first.graded == 3
+    stamps, book = mtimes(out), (out / batch.GRADEBOOK).read_text()
+    second = quick(subs, out)
+    assert (second.graded, second.cached) == (0, 3)
+    assert all(t.cached for t in second.timings)
+    assert mtimes(out) == stamps and (out / batch.GRADEBOOK).read_text() == book
+
+    export(subs / "bob.zip", package(tmp_path))  # bob fixes his bug
+    (subs / "Zoë Dupont" / "notes.txt").write_text("a new file in a folder submission")
+    third = quick(subs, out)
+    assert third.graded == 2
+    after = mtimes(out)
+    assert after["alice"] == stamps["alice"]
+    assert after["bob"] != stamps["bob"] and after["Zoë Dupont"] != stamps["Zoë Dupont"]
+    assert by_name(gradebook(out))["bob"]["total"] == "10"
+
+    # other grading options are another key: everything is graded again
+    assert quick(subs, out, questions=["bn_forward_test"]).graded == 3
+
+
+def test_only_regrades_exactly_one_and_keeps_the_other_rows(small):
+    subs, out = small
+    quick(subs, out)
+    stamps, rows = mtimes(out), gradebook(out)
+    result = quick(subs, out, only="Zoë Dupont")
+    assert (result.graded, result.cached) == (1, 2)
+    after = mtimes(out)
+    assert after["Zoë Dupont"] != stamps["Zoë Dupont"]
+    assert {k: v for k, v in after.items() if k != "Zoë Dupont"} == {
+        k: v for k, v in stamps.items() if k != "Zoë Dupont"}
+    assert gradebook(out) == rows
+    assert quick(subs, out, only="bob.zip").graded == 1  # the file name works too
+    with pytest.raises(batch.BatchError, match="no submission named 'carol'"):
+        quick(subs, out, only="carol")
+
+
+def test_only_keeps_rows_graded_with_other_options(small):
+    subs, out = small
+    quick(subs, out)
+    quick(subs, out, only="alice", questions=["bn_forward_test"])
+    rows = by_name(gradebook(out))
+    assert rows["alice"]["bn_forward_test"] == "6" and rows["alice"]["bn_forward_train"] == ""
+    assert rows["bob"]["bn_forward_train"] != "" and rows["Zoë Dupont"]["total"] == "10"
+
+
+def test_a_submission_over_the_wall_clock_timeout_is_killed(tmp_path):
+    subs = tmp_path / "submissions"
+    export(subs / "sleeper.zip", package(tmp_path, append="\nimport time\ntime.sleep(120)\n"))
+    export(subs / "fine.zip", package(tmp_path))
+    out = tmp_path / "out"
+    start = time.monotonic()
+    result = quick(subs, out, timeout=4, report=True)
+    assert time.monotonic() - start < 30
+    rows = by_name(result.rows)
+    assert rows["sleeper"]["status"] == "timed out" and rows["sleeper"]["total"] == "0"
+    assert rows["fine"]["status"] == "ok" and rows["fine"]["total"] == "10"
+    assert "longer than 4 s" in (out / "sleeper" / batch.FEEDBACK).read_text()
+    assert_no_process_left(str(out))
+    assert not (out / batch.WORK).exists()
+    assert (out / "report.html").is_file()
+
+
+def test_memory_cap_reaches_the_worker(tmp_path):
+    subs = tmp_path / "submissions"
+    export(subs / "hog.zip", package(tmp_path, append="\nimport numpy\nnumpy.ones(2**28)\n"))
+    result = quick(subs, tmp_path / "out", settings=Settings(limits=batch.sandbox.Limits(
+        memory_bytes=512 * 2**20)))
+    assert result.rows[0]["status"].startswith("MemoryError at import"), result.rows[0]
+
+
+# Interrupted runs ---------------------------------------------------------------------------------
+
+def start_cli(subs: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograder.batch", "--submissions", str(subs), "--out", str(out),
+         "--jobs", "1", "--questions", *QUICK, "--no-progress", "--no-report", *extra],
+        cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_a_killed_run_leaves_a_consistent_gradebook_and_the_next_run_completes_it(tmp_path, how):
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    reference = package(tmp_path)
+    export(subs / "a first.zip", reference)
+    export(subs / "b slow.zip", package(tmp_path, append="\nimport time\ntime.sleep(3)\n"))
+    export(subs / "c last.zip", reference)
+    process = start_cli(subs, out)
+    readings = 0
+    deadline = time.monotonic() + 60
+    while not (out / "a first" / batch.RECORD).exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        if (out / batch.GRADEBOOK).exists():
+            assert len(gradebook(out)) == 3  # never a partial file
+            readings += 1
+    time.sleep(0.5)  # b is being graded now
+    rows = by_name(gradebook(out))
+    assert rows["a first"]["status"] == "ok"
+    assert rows["b slow"]["status"] == rows["c last"]["status"] == batch.NOT_GRADED
+    os.kill(process.pid, how)
+    process.communicate(timeout=30)
+    assert process.returncode == (130 if how == signal.SIGINT else -signal.SIGKILL)
+    assert_no_process_left(str(out))
+    rows = by_name(gradebook(out))
+    assert rows["a first"]["status"] == "ok" and rows["c last"]["status"] == batch.NOT_GRADED
+    if how == signal.SIGINT:
+        assert not (out / batch.WORK).exists()
+    stamp = mtimes(out)["a first"]
+
+    result = quick(subs, out, jobs=1)
+    assert (result.graded, result.cached) == (2, 1)
+    assert mtimes(out)["a first"] == stamp
+    assert [row["status"] for row in gradebook(out)] == ["ok"] * 3
+    assert not (out / batch.WORK).exists()
+    assert readings > 0
+
+
+def test_the_gradebook_is_never_seen_half_written(tmp_path):
+    rows = [batch.empty_row(f"student {i:03d} " + "x" * 200) for i in range(300)]
+    stop = threading.Event()
+
+    def write():
+        for count in range(1, len(rows), 3):
+            batch.write_gradebook(tmp_path, rows[:count])
+        stop.set()
+
+    batch.write_gradebook(tmp_path, rows[:1])
+    writer = threading.Thread(target=write)
+    writer.start()
+    reads = 0
+    while not stop.is_set():
+        assert len(gradebook(tmp_path)) >= 1
+        reads += 1
+    writer.join()
+    assert len(gradebook(tmp_path)) == 298 and reads > 10
+    assert [p.name for p in tmp_path.iterdir()] == [batch.GRADEBOOK]
+
+
+def test_a_second_run_on_the_same_out_is_refused(small):
+    subs, out = small
+    out.mkdir()
+    with open(out / batch.LOCK, "w") as handle:
+        batch.fcntl.flock(handle, batch.fcntl.LOCK_EX)
+        with pytest.raises(batch.BatchError, match="another grading run"):
+            quick(subs, out)
+
+
+# Everything, end to end --------------------------------------------------------------------------
+
+def test_end_to_end_with_every_question(tmp_path):
+    """The only test grading every question (the speed check included)."""
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    reference = package(tmp_path)
+    export(subs / "Zoë Dupont.zip", reference)
+    export(subs / "template.zip", package(tmp_path, source=paths.STUDENT_TEMPLATE),
+           notebook=(paths.STUDENT_TEMPLATE / paths.NOTEBOOK_NAME).read_bytes())
+    export(subs / "syntax error.zip", package(tmp_path, [SYNTAX_ERROR]))
+    result = batch.grade_folder(subs, out, jobs=2, progress=False)
+    rows = by_name(gradebook(out))
+    assert rows["Zoë Dupont"] == {"submission": "Zoë Dupont",
+                                  **{q: f"{QUESTIONS[q].points:g}" for q in QUESTIONS},
+                                  "total": "68", "status": "ok"}
+    assert rows["template"]["total"] == "0" and rows["template"]["status"] == "ok"
+    assert rows["syntax error"]["status"].startswith("SyntaxError in layers.py line")
+    data = record(out, "Zoë Dupont")
+    assert [test["name"] for test in data["tests"]] == list(QUESTIONS)
+    assert data["score"] == 68 and 0 < data["extra_data"]["measurements"]["alt_time_ratio"] < 1.9
+    feedback = (out / "template" / batch.FEEDBACK).read_text()
+    assert "not implemented yet" in feedback and "**Auto-graded score: 0 / 68**" in feedback
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 3 and "1 measurements" in page
+    assert [t.submission for t in result.timings] == ["syntax error", "template", "Zoë Dupont"]
+    assert_no_process_left(str(tmp_path))
+
+
+# The demo -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    demo.build(folder)
+    return folder
+
+
+def test_demo_zips_are_laid_out_like_the_export_cell(demo_folder):
+    names = sorted(path.name for path in demo_folder.glob("*.zip"))
+    assert names == sorted(f"{d.name}.zip" for d in demo.DEMOS)
+    assert "Zoë Dupont.zip" in names and (demo_folder / "README.md").is_file()
+    exported = demo.exported_files(paths.SOLUTIONS / paths.NOTEBOOK_NAME)
+    assert "cs231n/layers.py" in exported and "cs231n/classifiers/fc_net.py" in exported
+    for item in demo.DEMOS:
+        with zipfile.ZipFile(demo_folder / f"{item.name}.zip") as archive:
+            listed = sorted(archive.namelist())
+            expected = sorted(([paths.NOTEBOOK_NAME] if item.notebook else [])
+                              + (exported if item.package else []))
+            assert listed == expected, item.name
+            if item.package:
+                layers = archive.read(LAYERS)
+                fc_net = archive.read("cs231n/classifiers/fc_net.py")
+                untouched = (layers == (item.source / LAYERS).read_bytes() and fc_net ==
+                             (item.source / "cs231n/classifiers/fc_net.py").read_bytes())
+                assert untouched == (not item.edits), item.name
+
+
+def test_demo_is_reproducible(demo_folder, tmp_path):
+    demo.build(tmp_path / "again")
+    for path in demo_folder.glob("*.zip"):
+        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_demo_edit_that_no_longer_applies_fails_loudly(tmp_path):
+    stale = demo.Demo("stale", "", paths.SOLUTIONS, (
+        (LAYERS, "batchnorm_forward", "this text is not in the reference", ""),))
+    with pytest.raises(variants.EditError):
+        demo.build(tmp_path, [stale])
+
+
+def test_demo_grades_as_described(demo_folder, tmp_path):
+    """Every question but the (slow) speed check: each mistake costs points where it lives."""
+    questions = [q for q in QUESTIONS if q != "bn_backward_alt_speed"]
+    result = batch.grade_folder(demo_folder, tmp_path / "out", jobs=2, questions=questions,
+                                progress=False)
+    rows = by_name(result.rows)
+    full = sum(QUESTIONS[q].points for q in questions)
+    assert rows["reference"]["total"] == f"{full:g}" and rows["Zoë Dupont"]["total"] == f"{full:g}"
+    assert rows["untouched template"]["total"] == "0"
+    lost = {"cache order": "bn_backward", "eps hard-coded": "bn_backward_alt",
+            "test mode without gamma": "bn_forward_test",
+            "last W not regularized": "fc_net_batchnorm", "layernorm axis 0": "ln_backward"}
+    for name, question in lost.items():
+        assert rows[name]["status"] == "ok", name
+        assert float(rows[name][question]) < QUESTIONS[question].points, name
+    assert rows["syntax error"]["status"].startswith("SyntaxError in layers.py line ")
+    assert rows["notebook only"]["status"] == "no cs231n/layers.py"
+    assert all(rows[name]["total"] == "0" for name in ["syntax error", "notebook only"])
+
+
+# Command line and Makefile ---------------------------------------------------------------------
+
+def test_cli_help_explains_every_option():
+    text = subprocess.run([sys.executable, "-m", "autograder.batch", "--help"], cwd=paths.ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    text = " ".join(text.split())
+    for option in ["--submissions", "--out", "--jobs", "--timeout", "--memory", "--call-timeout",
+                   "--import-timeout", "--only", "--questions"]:
+        assert option in text
+    assert "--one" not in text and "timed out" in text
+
+
+def test_cli_reports_an_unknown_submission(small):
+    subs, out = small
+    process = subprocess.run([sys.executable, "-m", "autograder.batch", "--submissions",
+                              str(subs), "--out", str(out), "--only", "nobody"],
+                             cwd=paths.ROOT, capture_output=True, text=True)
+    assert process.returncode == 2 and "no submission named 'nobody'" in process.stderr
+
+
+@pytest.mark.parametrize("text, size", [("4G", 4 * 2**30), ("512M", 512 * 2**20),
+                                        ("2GiB", 2 * 2**30), ("1000", 1000), ("1.5k", 1536)])
+def test_memory_sizes(text, size):
+    assert batch.memory_size(text) == size
+
+
+def test_make_grade_passes_every_option():
+    command = subprocess.run(
+        ["make", "-n", "grade", "SUBMISSIONS=some dir", "OUT=out dir", "JOBS=3", "TIMEOUT=90",
+         "MEMORY=2G", "ONLY=Zoë Dupont"], cwd=paths.ROOT, capture_output=True, text=True,
+        check=True).stdout.strip().splitlines()[-1]
+    assert command.endswith('-m autograder.batch --submissions "some dir" --out "out dir" '
+                            '--jobs 3 --timeout 90 --memory 2G --only "Zoë Dupont"')
+    help_text = subprocess.run(["make", "help"], cwd=paths.ROOT, capture_output=True, text=True,
+                               check=True).stdout
+    assert "make grade" in help_text and "make demo" in help_text
+
+
+def test_a_submission_that_kills_its_grader_gets_a_row_and_leaves_nothing(tmp_path):
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    hostile = ("\nimport os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
+               "time.sleep(300)\n")
+    export(subs / "hostile.zip", package(tmp_path, append=hostile))
+    export(subs / "fine.zip", package(tmp_path))
+    rows = by_name(quick(subs, out).rows)
+    assert rows["hostile"]["status"] == "grader crashed (signal 9)"
+    assert rows["hostile"]["total"] == "0" and rows["fine"]["total"] == "10"
+    assert (out / "hostile" / batch.GRADER_LOG).is_file()
+    assert_no_process_left(str(out), grace=0)
