@@ -157,6 +157,21 @@ class Context:
             raise CheckFailed(f"{what}: {lost}") from None
 
 
+def expect_numeric_gradients(ctx: Context, forward: str, backward: str, grads, args,
+                             dout) -> None:
+    """Compare a layer's (dx, dgamma, dbeta) with numeric gradients of the student's `forward`
+    with respect to its first three arguments (x, gamma, beta), computed in the worker."""
+    from autograder import wire
+
+    arguments = wire.encode(list(args))
+    for index, (name, shape) in enumerate((("dx", "(N, D)"), ("dgamma", "(D,)"),
+                                           ("dbeta", "(D,)"))):
+        numeric = ctx.request(forward, "numeric_gradient", target=LAYERS + forward,
+                              args=arguments, wrt=index, dout=wire.encode(dout))
+        expect_close(grads[index], numeric, f"{backward}'s {name} (against a numeric gradient "
+                     f"of your {forward})", shape, tol=1e-5)
+
+
 def describe_error(name: str, error: StudentError) -> str:
     where = f" at {error.where}" if error.where else ""
     if error.type == "NotImplementedError":

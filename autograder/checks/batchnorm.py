@@ -10,6 +10,7 @@ from autograder.checks.base import (
     StudentError,
     check,
     expect_close,
+    expect_numeric_gradients,
     matches,
     random_inputs,
 )
@@ -249,16 +250,8 @@ def backward_numeric(ctx):
     dout = rng.randn(6, 5)
     _, cache = student_forward(ctx, x, gamma, beta, {"mode": "train"})
     grads = unpack(ctx.layer("batchnorm_backward", dout, cache), 3, "batchnorm_backward")
-    from autograder import wire
-
-    arguments = wire.encode([x, gamma, beta, {"mode": "train"}])
-    for index, (name, shape) in enumerate((("dx", "(N, D)"), ("dgamma", "(D,)"),
-                                           ("dbeta", "(D,)"))):
-        numeric = ctx.request("batchnorm_forward", "numeric_gradient",
-                              target="cs231n.layers:batchnorm_forward", args=arguments,
-                              wrt=index, dout=wire.encode(dout))
-        expect_close(grads[index], numeric, f"batchnorm_backward's {name} (against a numeric "
-                     "gradient of your batchnorm_forward)", shape, tol=1e-5)
+    expect_numeric_gradients(ctx, "batchnorm_forward", "batchnorm_backward", grads,
+                             [x, gamma, beta, {"mode": "train"}], dout)
 
 
 @check("bn_backward", "reads eps from the cache (non-default eps)", 1)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder import wire
 from autograder.checks.base import (
     BN_CASES,
     CheckFailed,
     as_array,
     check,
     expect_close,
+    expect_numeric_gradients,
     matches,
     random_inputs,
 )
@@ -243,14 +243,8 @@ def backward_numeric(ctx):
     dout = rng.randn(5, 6)
     _, cache = student_forward(ctx, x, gamma, beta, {})
     grads = unpack(ctx.layer("layernorm_backward", dout, cache), 3, "layernorm_backward")
-    arguments = wire.encode([x, gamma, beta, {}])
-    for index, (name, shape) in enumerate((("dx", "(N, D)"), ("dgamma", "(D,)"),
-                                           ("dbeta", "(D,)"))):
-        numeric = ctx.request("layernorm_forward", "numeric_gradient",
-                              target="cs231n.layers:layernorm_forward", args=arguments,
-                              wrt=index, dout=wire.encode(dout))
-        expect_close(grads[index], numeric, f"layernorm_backward's {name} (against a numeric "
-                     "gradient of your layernorm_forward)", shape, tol=1e-5)
+    expect_numeric_gradients(ctx, "layernorm_forward", "layernorm_backward", grads,
+                             [x, gamma, beta, {}], dout)
 
 
 @check("ln_backward", "reads eps from the cache (non-default eps)", 1)
