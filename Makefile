@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assign template solutions handout autograder data test bench demo grade clean
+.PHONY: help venv assign template solutions handout autograder data test bench bench-grade demo grade clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ test: $(STAMP) ## Run the test suite
 
 bench: $(STAMP) ## Calibrate the alt speed check: ratio distributions of four kinds of alt (GRADINGS=50)
 	$(PY) -m autograder.bench --gradings $(or $(GRADINGS),50)
+
+bench-grade: $(STAMP) ## Benchmark make grade against a sequential otter run loop (SUBMISSIONS_N=20 OTTER_RUNS=3)
+	$(PY) -m autograder.throughput --submissions $(or $(SUBMISSIONS_N),20) --otter-runs $(or $(OTTER_RUNS),3)
 
 DEMO := dist/demo
 DEMO_SOURCES := autograder/demo.py autograder/variants.py $(shell find solutions student_template -type f -not -path '*/__pycache__/*' 2>/dev/null)
