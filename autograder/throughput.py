@@ -40,17 +40,20 @@ def seconds_per_submission_batch(submissions: Path, out: Path, jobs: int) -> flo
     return result.seconds / len(result.rows)
 
 
-def seconds_per_submission_otter(zips: list[Path], autograder_zip: Path, scratch: Path) -> float:
-    times = []
+def seconds_per_submission_otter(zips: list[Path], autograder_zip: Path,
+                                 scratch: Path) -> tuple[float, list[int]]:
+    """Mean wall time of one `otter run` per submission, and their exit codes."""
+    times, codes = [], []
     for number, submission in enumerate(zips):
         output = scratch / f"otter-{number}"
         output.mkdir(parents=True)
         start = time.monotonic()
-        subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(autograder_zip),
-                        "-o", str(output), str(submission)],
-                       capture_output=True, text=True, cwd=output)
+        done = subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(autograder_zip),
+                               "-o", str(output), str(submission)],
+                              capture_output=True, text=True, cwd=output)
         times.append(time.monotonic() - start)
-    return statistics.mean(times)
+        codes.append(done.returncode)
+    return statistics.mean(times), codes
 
 
 def numpy_startup_seconds(repeats: int = 5) -> float:
@@ -91,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         ours = seconds_per_submission_batch(folder / "submissions", folder / "grades", args.jobs)
         print(f"make grade: {ours:.2f} s per submission ({args.submissions} submissions)",
               flush=True)
-        theirs = seconds_per_submission_otter(zips[:args.otter_runs], autograder_zip, folder)
+        theirs, codes = seconds_per_submission_otter(zips[:args.otter_runs], autograder_zip,
+                                                     folder)
         print(f"otter run -a, sequential: {theirs:.2f} s per submission "
-              f"({args.otter_runs} submissions)", flush=True)
+              f"({args.otter_runs} submissions, exit codes {codes})", flush=True)
         print(f"make grade is {theirs / ours:.1f}x faster")
         print(f"floor: Python + numpy start-up {numpy_startup_seconds():.2f} s; CPU of one "
               f"grading (judge and workers) {grading_cpu_seconds():.2f} s")
