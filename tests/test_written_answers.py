@@ -1,0 +1,47 @@
+"""The cells graders read: the pdf-* tag rules applied to the solved notebook."""
+
+import nbformat
+
+from autograder import paths
+from autograder.written_answers import select_cells
+
+
+def solved_notebook():
+    return nbformat.read(paths.SOLUTIONS / paths.NOTEBOOK_NAME, as_version=4)
+
+
+def test_title_questions_answers_and_plots_are_kept_and_nothing_else():
+    notebook = solved_notebook()
+    selected = select_cells(notebook)
+    text = "\n".join(cell.source for cell in selected.cells)
+    assert selected.cells[0].source.startswith("# Batch Normalization")
+    for number in range(1, 5):
+        assert f"Inline Question {number}" in text
+    assert text.count("**Your answer:**") >= 4  # the reference answers
+    assert "import numpy" not in text and "load_assignment_data" not in text  # setup is gone
+    assert "def plot_training_history" not in text
+    plots = [cell for cell in selected.cells if cell.cell_type == "code"]
+    assert plots and all(cell.source == "" for cell in plots)
+    # Only figures survive of the experiment cells: no printed training progress.
+    assert all("image/png" in output.get("data", {}) for cell in plots for output in cell.outputs)
+    assert sum(len(cell.outputs) for cell in plots) >= 2
+    assert len(selected.cells) < len(notebook.cells) / 3
+
+
+def test_untagged_and_ignored_cells_are_dropped_and_the_input_is_not_modified():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title", metadata={"tags": ["pdf-title"]}),
+        nbformat.v4.new_code_cell("secret = 1", metadata={"tags": ["pdf-ignore"]}),
+        nbformat.v4.new_markdown_cell("untagged prose"),
+        nbformat.v4.new_code_cell("plot()", metadata={"tags": ["pdf-ignore-input"]}, outputs=[
+            nbformat.v4.new_output("stream", text="epoch 1"),
+            nbformat.v4.new_output("display_data", data={"image/png": "iVBOR",
+                                                         "text/plain": "<Figure>"})]),
+        nbformat.v4.new_code_cell("no_output()", metadata={"tags": ["pdf-ignore-input"]}),
+        nbformat.v4.new_markdown_cell("## Inline Question 1", metadata={"tags": ["pdf-inline"]}),
+    ])
+    before = nbformat.writes(notebook)
+    selected = select_cells(notebook)
+    assert [cell.source for cell in selected.cells] == ["# Title", "", "## Inline Question 1"]
+    assert [output.output_type for output in selected.cells[1].outputs] == ["display_data"]
+    assert nbformat.writes(notebook) == before
