@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assign template solutions handout autograder data test bench bench-grade demo grade clean
+.PHONY: help venv pdf-tools pdf assign template solutions handout autograder data test bench bench-grade demo grade clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,7 +39,16 @@ autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder
 data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
 	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir $(CURDIR)/data
 
-test: $(STAMP) ## Run the test suite
+pdf-tools: ## Install Debian's chromium and poppler-utils (PDF rendering and reading) if missing
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "installing chromium and poppler-utils (Debian packages; needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; }
+
+pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOOK=<ipynb> PDF=<file>
+	@test -n "$(NOTEBOOK)" -a -n "$(PDF)" || { echo "usage: make pdf NOTEBOOK=<ipynb> PDF=<file>" >&2; exit 2; }
+	$(PY) -m autograder.written_answers "$(NOTEBOOK)" "$(PDF)"
+
+test: $(STAMP) pdf-tools ## Run the test suite
 	$(PY) -m pytest tests
 
 bench: $(STAMP) ## Calibrate the alt speed check: ratio distributions of four kinds of alt (GRADINGS=50)

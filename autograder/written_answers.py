@@ -6,15 +6,26 @@
   text and the code are dropped);
 - `pdf-ignore`, and every untagged cell: dropped.
 
-`select_cells` is one small notebook transformation, like an nbconvert preprocessor; rendering the
-result to PDF is a separate step.
+`select_cells` is one small notebook transformation, like an nbconvert preprocessor; `render`
+turns a notebook into the graders' PDF: nbconvert's HTML exporter for the selected cells, then
+Debian's Chromium printing that page to PDF. A missing or corrupt notebook gives a one-page PDF
+that says so.
+
+    python -m autograder.written_answers NOTEBOOK PDF      (make pdf NOTEBOOK=... PDF=...)
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import nbformat
+from nbconvert import HTMLExporter
 
 KEEP = {"pdf-title", "pdf-inline"}
 OUTPUTS_ONLY = "pdf-ignore-input"
@@ -44,3 +55,84 @@ def select_cells(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 cells.append(cell)
     selected.cells = cells
     return selected
+
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-pdf-header-footer",
+]
+
+
+class RenderError(Exception):
+    """The PDF could not be made (no Chromium, or Chromium failed); the message says why."""
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    raise RenderError("no Chromium found: install Debian's `chromium` package "
+                      "(make pdf-tools does it as root)")
+
+
+def notice(message: str) -> nbformat.NotebookNode:
+    """A one-cell notebook standing in for one that cannot be read."""
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        f"# Written answers\n\n**{message}**", metadata={"tags": ["pdf-title"]})])
+
+
+def read_or_notice(path: Path) -> nbformat.NotebookNode:
+    if not path.is_file():
+        return notice(f"No notebook was found ({path.name}).")
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # any unreadable notebook gets the same one-page answer
+        return notice(f"The notebook {path.name} could not be read "
+                      f"({type(error).__name__}); its written answers cannot be shown.")
+
+
+def to_html(notebook: nbformat.NotebookNode) -> str:
+    exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(notebook)
+    return body
+
+
+def html_to_pdf(html: str, pdf_path: Path, timeout: float = 120) -> None:
+    with tempfile.TemporaryDirectory(prefix="bn-pdf-") as scratch:
+        page = Path(scratch) / "answers.html"
+        page.write_text(html, encoding="utf-8")
+        output = Path(scratch) / "answers.pdf"
+        done = subprocess.run(
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={scratch}/profile",
+             f"--print-to-pdf={output}", page.as_uri()],
+            capture_output=True, text=True, timeout=timeout)
+        if not output.is_file():
+            raise RenderError(f"Chromium made no PDF (exit {done.returncode}): "
+                              f"{done.stderr.strip()[-500:]}")
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(output, pdf_path)
+
+
+def render(notebook_path: Path, pdf_path: Path) -> Path:
+    """Write the graders' PDF of `notebook_path` to `pdf_path`."""
+    html_to_pdf(to_html(select_cells(read_or_notice(Path(notebook_path)))), Path(pdf_path))
+    return Path(pdf_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render a notebook's written answers to PDF.")
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("pdf", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        render(args.notebook, args.pdf)
+    except RenderError as error:
+        print(f"pdf: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.pdf}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

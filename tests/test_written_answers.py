@@ -1,9 +1,11 @@
 """The cells graders read: the pdf-* tag rules applied to the solved notebook."""
 
+import subprocess
+
 import nbformat
 
 from autograder import paths
-from autograder.written_answers import select_cells
+from autograder.written_answers import render, select_cells
 
 
 def solved_notebook():
@@ -45,3 +47,38 @@ def test_untagged_and_ignored_cells_are_dropped_and_the_input_is_not_modified():
     assert [cell.source for cell in selected.cells] == ["# Title", "", "## Inline Question 1"]
     assert [output.output_type for output in selected.cells[1].outputs] == ["display_data"]
     assert nbformat.writes(notebook) == before
+
+
+def pdf_text(pdf):
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def pdf_pages(pdf):
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
+
+
+def test_the_solved_notebook_renders_to_a_short_pdf_of_answers_and_plots(tmp_path):
+    pdf = render(paths.SOLUTIONS / paths.NOTEBOOK_NAME, tmp_path / "answers.pdf")
+    text = pdf_text(pdf)
+    for number in range(1, 5):
+        assert f"Inline Question {number}" in text
+    assert "Without batch normalization" in text  # a reference answer
+    assert "import numpy" not in text and "load_assignment_data" not in text
+    assert "plot_training_history" not in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    assert len(images) >= 2
+    assert pdf_pages(pdf) <= 8
+
+
+def test_a_corrupt_notebook_gets_a_one_page_pdf_that_says_so(tmp_path):
+    broken = tmp_path / "BatchNormalization.ipynb"
+    broken.write_text("{ not json")
+    pdf = render(broken, tmp_path / "broken.pdf")
+    assert pdf_pages(pdf) == 1
+    assert "could not be read" in pdf_text(pdf)
+    missing = render(tmp_path / "absent.ipynb", tmp_path / "missing.pdf")
+    assert "No notebook was found" in pdf_text(missing)
