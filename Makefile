@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv pdf-tools pdf assign template solutions handout autograder data test bench bench-grade demo grade clean
+.PHONY: help venv pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo grade clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,9 @@ $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 
 grade: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY=
 	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)")
+
+pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF
+	$(PY) -m autograder.written_answers --batch "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"
 
 clean: ## Remove the virtual environment and build outputs
 	rm -rf $(VENV) dist .pytest_cache

@@ -62,6 +62,9 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-pdf-header-footer",
 ]
+# A student's notebook is untrusted: no script in it may run while the page is printed.
+NO_SCRIPTS = '<meta http-equiv="Content-Security-Policy" content="script-src \'none\'">'
+
 
 
 class RenderError(Exception):
@@ -95,7 +98,7 @@ def read_or_notice(path: Path) -> nbformat.NotebookNode:
 def to_html(notebook: nbformat.NotebookNode) -> str:
     exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
-    return body
+    return body.replace("<head>", "<head>" + NO_SCRIPTS, 1)
 
 
 def html_to_pdf(html: str, pdf_path: Path, timeout: float = 120) -> None:
@@ -120,17 +123,57 @@ def render(notebook_path: Path, pdf_path: Path) -> Path:
     return Path(pdf_path)
 
 
+def submission_notebook(folder: Path) -> Path:
+    """The notebook of an extracted submission (at its root or one folder down)."""
+    found = sorted(folder.glob("*.ipynb")) or sorted(folder.glob("*/*.ipynb"))
+    return found[0] if found else folder / "BatchNormalization.ipynb"
+
+
+def render_batch(submissions: Path, out: Path) -> Path:
+    """OUT/<submission>/written_answers.pdf for every submission, and one merged PDF in order."""
+    from autograder import batch, extract  # the batch's naming and safe extraction
+
+    pdfs = []
+    for submission in batch.find_submissions(Path(submissions), exclude=Path(out)):
+        with tempfile.TemporaryDirectory(prefix="bn-pdfs-") as scratch:
+            prepared = extract.prepare(submission.path, Path(scratch))
+            notebook = submission_notebook(Path(scratch))
+            pdf = Path(out) / submission.folder / "written_answers.pdf"
+            if prepared.problem:
+                html = to_html(notice(f"{submission.name}: {prepared.problem}"))
+                html_to_pdf(html, pdf)
+            else:
+                document = select_cells(read_or_notice(notebook))
+                document.cells.insert(0, nbformat.v4.new_markdown_cell(
+                    f"*Submission: {submission.name}*"))
+                html_to_pdf(to_html(document), pdf)
+            pdfs.append(pdf)
+            print(f"wrote {pdf}", flush=True)
+    merged = Path(out) / "written_answers.pdf"
+    if pdfs:
+        subprocess.run(["pdfunite", *map(str, pdfs), str(merged)], check=True)
+        print(f"wrote {merged} ({len(pdfs)} submissions, in gradebook order)")
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Render a notebook's written answers to PDF.")
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("pdf", type=Path)
+    parser = argparse.ArgumentParser(description="Render written answers to PDF: one notebook "
+                                     "(NOTEBOOK PDF), or every submission of a folder (--batch).")
+    parser.add_argument("source", type=Path, help="a notebook, or with --batch a submissions folder")
+    parser.add_argument("target", type=Path, help="the PDF, or with --batch the OUT folder")
+    parser.add_argument("--batch", action="store_true",
+                        help="render OUT/<submission>/written_answers.pdf for every submission "
+                             "and the merged OUT/written_answers.pdf")
     args = parser.parse_args(argv)
     try:
-        render(args.notebook, args.pdf)
+        if args.batch:
+            render_batch(args.source, args.target)
+        else:
+            render(args.source, args.target)
+            print(f"wrote {args.target}")
     except RenderError as error:
         print(f"pdf: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {args.pdf}")
     return 0
 
 
