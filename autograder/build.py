@@ -186,9 +186,26 @@ def run_otter_assign(master: Path, result_dir: Path) -> tuple[Path, Path]:
     return result_dir / "student", result_dir / "autograder"
 
 
-def normalize_notebook(path: Path) -> None:
-    """Rewrite a notebook with stable metadata, no outputs and sorted keys, so builds repeat."""
+def drop_answer_prompts(notebook: dict) -> None:
+    """Remove otter's empty answer prompt where the reference answer follows it (solutions)."""
+    cells = notebook["cells"]
+
+    def tagged(cell, tag):
+        return tag in cell.get("metadata", {}).get("tags", [])
+
+    notebook["cells"] = [
+        cell for cell, following in zip(cells, [*cells[1:], None])
+        if not (tagged(cell, "otter_answer_cell") and following is not None
+                and tagged(following, "otter_assign_solution_cell"))
+    ]
+
+
+def normalize_notebook(path: Path, steps=()) -> None:
+    """Rewrite a notebook with stable metadata, no outputs and sorted keys, so builds repeat;
+    `steps` are further transformations of the notebook's JSON, applied in order."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
+    for step in steps:
+        step(notebook)
     for key in VOLATILE_NOTEBOOK_METADATA:
         notebook.get("metadata", {}).pop(key, None)
     for cell in notebook["cells"]:
@@ -201,12 +218,13 @@ def normalize_notebook(path: Path) -> None:
                     encoding="utf-8")
 
 
-def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transform) -> None:
+def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transform,
+             notebook_steps=()) -> None:
     """Lay out one generated folder: the notebook, its public tests and the package."""
     shutil.rmtree(destination, ignore_errors=True)
     destination.mkdir(parents=True)
     shutil.copyfile(notebook, destination / notebook.name)
-    normalize_notebook(destination / notebook.name)
+    normalize_notebook(destination / notebook.name, notebook_steps)
     shutil.copytree(tests_dir, destination / "tests")
     write_package(paths.ASSIGNMENT / "cs231n", destination / "cs231n", package_transform)
 
@@ -220,7 +238,7 @@ def build(root: Path = paths.ROOT) -> None:
         assemble(root / "student_template", student / paths.NOTEBOOK_NAME, public_tests,
                  make_template_source)
         assemble(root / "solutions", autograder / paths.NOTEBOOK_NAME, public_tests,
-                 make_solution_source)
+                 make_solution_source, [drop_answer_prompts])
 
 
 def zip_folder(folder: Path, archive: Path, top: str) -> Path:

@@ -195,3 +195,14 @@ def test_handout_zip_is_reproducible_and_complete(fresh_build, tmp_path):
     assert "Top/BatchNormalization.ipynb" in names
     assert "Top/cs231n/layers.py" in names
     assert any(name.startswith("Top/tests/") for name in names)
+
+
+def test_solutions_show_each_reference_answer_without_the_empty_prompt(fresh_build):
+    solved = json.loads((fresh_build / "solutions" / paths.NOTEBOOK_NAME).read_text())
+    sources = ["".join(cell["source"]) for cell in solved["cells"]]
+    assert not any("Type your answer here" in source for source in sources)
+    assert sum(source.startswith("**Your answer:**") for source in sources) == 4
+    student = json.loads((fresh_build / "student_template" / paths.NOTEBOOK_NAME).read_text())
+    prompts = ["".join(cell["source"]) for cell in student["cells"]
+               if "otter_answer_cell" in cell["metadata"].get("tags", [])]
+    assert len(prompts) == 4 and all("Type your answer here" in p for p in prompts)
