@@ -302,11 +302,6 @@ def write_gradebook(out: Path, rows: list[dict]) -> None:
     results.write_text_atomic(out / GRADEBOOK, gradebook_text(rows))
 
 
-def read_gradebook(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as stream:
-        return list(csv.DictReader(stream))
-
-
 # Supervising children ------------------------------------------------------------------------
 
 def kill_tree(popen: subprocess.Popen) -> None:
