@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo grade clean
+.PHONY: help venv sandbox-tools pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo grade clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,12 @@ autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder
 data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
 	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir $(CURDIR)/data
 
+sandbox-tools: ## Install Debian's bubblewrap (the sandbox student code runs in) if missing
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing bubblewrap (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	  else echo "bubblewrap (bwrap) is not installed and this is not root: student code will run with weaker protections (see the README, Sandbox)" >&2; fi; }
+
 pdf-tools: ## Install Debian's chromium and poppler-utils (PDF rendering and reading) if missing
 	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
 	  echo "installing chromium and poppler-utils (Debian packages; needs root)"; \
@@ -48,7 +54,7 @@ pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOO
 	@test -n "$(NOTEBOOK)" -a -n "$(PDF)" || { echo "usage: make pdf NOTEBOOK=<ipynb> PDF=<file>" >&2; exit 2; }
 	$(PY) -m autograder.written_answers "$(NOTEBOOK)" "$(PDF)"
 
-test: $(STAMP) pdf-tools ## Run the test suite
+test: $(STAMP) sandbox-tools pdf-tools ## Run the test suite
 	$(PY) -m pytest tests
 
 bench: $(STAMP) ## Calibrate the alt speed check: ratio distributions of four kinds of alt (GRADINGS=50)
@@ -65,7 +71,7 @@ demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typi
 $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.demo $(DEMO)
 
-grade: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY=
+grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY=
 	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)")
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF

@@ -383,17 +383,20 @@ class BatchResult:
     seconds: float = 0.0  # the whole batch, wall clock
     graded: int = 0  # submissions graded by this run
     cached: int = 0  # submissions whose record was reused
+    sandbox: str = ""  # the protections student code ran under (sandbox.Protections.summary)
 
 
 def start_child(submission: Submission, key: str, options: Options, work: Path,
-                number: int) -> Job:
+                number: int, sandbox_level: str) -> Job:
     scratch = work / f"{number:05d}"
     (scratch / "tmp").mkdir(parents=True)
     payload = {"call_timeout": options.settings.call_timeout,
                "import_timeout": options.settings.import_timeout,
                "limits": asdict(options.settings.limits),
                "questions": list(options.questions) if options.questions else None}
-    env = dict(os.environ, TMPDIR=str(scratch / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+    # The level was probed once for the whole batch: children use it as it is.
+    env = dict(os.environ, TMPDIR=str(scratch / "tmp"), PYTHONDONTWRITEBYTECODE="1",
+               **{sandbox.SETTING: sandbox_level})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.ROOT), env.get("PYTHONPATH")]))
     with open(scratch / "child.log", "wb") as log:
         popen = subprocess.Popen(
@@ -474,6 +477,10 @@ def grade_folder(submissions: Path, out: Path, jobs: int | None = None,
         raise BatchError(f"unknown question(s) {', '.join(unknown)}; "
                          f"the questions are {', '.join(QUESTIONS)}")
     options = Options(settings, float(timeout), tuple(questions) if questions else None)
+    try:
+        protections = sandbox.protections()
+    except sandbox.SandboxError as error:
+        raise BatchError(str(error)) from None
     found = find_submissions(submissions, exclude=out)
     if only is not None:
         chosen = [s for s in found if only in (s.name, s.path.name)]
@@ -515,7 +522,7 @@ def grade_folder(submissions: Path, out: Path, jobs: int | None = None,
                     submission = pending.popleft()
                     number += 1
                     running.append(start_child(submission, keys[submission.name], options,
-                                               work, number))
+                                               work, number, protections.level))
                 time.sleep(0.05)
                 for job in list(running):
                     timed_out = job.popen.poll() is None and time.monotonic() > job.deadline
@@ -553,11 +560,11 @@ def grade_folder(submissions: Path, out: Path, jobs: int | None = None,
             if report:
                 from autograder.report import write_report
 
-                write_report(used, out)
+                write_report(used, out, sandbox=protections.summary)
     return BatchResult(final, [timings.get(s.name, Timing(s.name, 0.0, NOT_GRADED, False))
                                for s in found],
                        time.monotonic() - begin, graded=len(todo),
-                       cached=len(found) - len(todo))
+                       cached=len(found) - len(todo), sandbox=protections.summary)
 
 
 # Command line ------------------------------------------------------------------------------
@@ -638,10 +645,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = judge.Settings(args.call_timeout, args.import_timeout,
                               sandbox.Limits(memory_bytes=args.memory))
     try:
+        print(f"Student code runs under {sandbox.protections().summary}.", file=sys.stderr,
+              flush=True)
         result = grade_folder(args.submissions, args.out, args.jobs, args.timeout, settings,
                               args.questions, args.only, progress=not args.no_progress,
                               report=not args.no_report)
-    except BatchError as error:
+    except (BatchError, sandbox.SandboxError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

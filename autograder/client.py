@@ -154,4 +154,4 @@ class WorkerClient:
     def cpu_ns(self) -> int:
         """CPU time the worker's threads have used so far, in ns, as the kernel counts it."""
         self.ensure_started()
-        return sandbox.cpu_ns(self.process.pid)
+        return self.process.cpu_ns()

@@ -4,15 +4,21 @@
 the reference shipped beside it in /autograder/source/files; the scores go through the otter test
 files in /autograder/source/tests. The submission's notebook is never executed (the written
 answers are graded by hand from the PDF).
+
+Student code runs in the sandbox (sandbox.py). Before grading, the folders that hold the hidden
+tests, the reference, the submission and the results are closed to every user but root, so that
+even where the container allows no namespaces the worker's own uid cannot read or write them (the
+worker grades a copy of the package).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from autograder import judge, otter_tests, results
+from autograder import judge, otter_tests, results, sandbox
 from autograder.submission import package_root
 
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
@@ -20,7 +26,15 @@ SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
 SHIPPED_TESTS = SOURCE / "tests"
 
 
+def close_to_other_users(*folders: Path) -> None:
+    """Mode 0700 on each folder that exists (only root, the grader, may enter)."""
+    for folder in folders:
+        if folder.is_dir() and os.geteuid() == folder.stat().st_uid:
+            folder.chmod(0o700)
+
+
 def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
+    close_to_other_users(root / "source", root / "submission", root / "results")
     submission = package_root(root / "submission")
     if submission is None:
         grade = judge.Grade("no cs231n/layers.py", judge.empty_results(
@@ -32,6 +46,7 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(
         grade, {name: round(test_file.score, 4) for name, test_file in scored.items()})
+    data["extra_data"]["sandbox"] = sandbox.protections().summary
     results.write_json_atomic(root / "results" / "results.json", data)
     return data
 
@@ -43,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, default=SHIPPED_REFERENCE,
                         help="the reference cs231n package")
     args = parser.parse_args(argv)
+    print(f"Student code runs under {sandbox.protections().summary}.", flush=True)
     data = run(args.root, args.reference)
     print(f"score {data['score']:g}; {data['extra_data']['status']}")
     return 0

@@ -38,6 +38,15 @@ cd "$ROOT/source/files"
 exec python -m autograder.gradescope --root "$ROOT"
 """
 
+# Appended to otter's setup.sh: the sandbox of sandbox.py. Workers run as uids that no account owns
+# (one per worker), so no user needs creating; they must be able to reach the Python environment
+# that otter installs under /root (o+x: pass through, not list).
+SETUP_SANDBOX = """
+# The sandbox student code runs in (files/autograder/sandbox.py): bubblewrap and setpriv.
+apt-get install -y bubblewrap util-linux
+chmod o+x /root
+"""
+
 DROPPED = {"run_otter.py"}
 EXECUTABLE = {"run_autograder", "setup.sh"}
 
@@ -71,6 +80,7 @@ def finish(generated: Path, destination: Path) -> None:
         entries = {name: source.read(name) for name in source.namelist()
                    if not name.endswith("/") and name not in DROPPED}
         entries["run_autograder"] = RUN_AUTOGRADER.encode()
+        entries["setup.sh"] = entries["setup.sh"].rstrip(b"\n") + b"\n" + SETUP_SANDBOX.encode()
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -184,11 +184,13 @@ def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) 
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render(summary: dict, title: str) -> str:
+def render(summary: dict, title: str, sandbox: str = "") -> str:
     totals = summary["totals"]
     parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>"]
+    if sandbox:
+        parts.append(f"<p>Student code ran under {html.escape(sandbox)}.</p>")
     if not totals:
         parts.append("<p>No submissions graded.</p></body></html>")
         return "".join(parts)
@@ -236,8 +238,11 @@ def render(summary: dict, title: str) -> str:
 
 
 def write_report(records: list[dict], out: Path, title: str = "Batch Normalization: grading "
-                 "report") -> Path:
-    """Write OUT/report.html (atomically) from the submissions' records; return its path."""
+                 "report", sandbox: str = "") -> Path:
+    """Write OUT/report.html (atomically) from the submissions' records; return its path.
+
+    `sandbox` says what student code ran under (sandbox.Protections.summary).
+    """
     path = Path(out) / REPORT_NAME
-    write_text_atomic(path, render(summarize(records), title))
+    write_text_atomic(path, render(summarize(records), title, sandbox))
     return path

@@ -1,14 +1,29 @@
-"""Start a worker process for one submission, with limits, and clean up after it.
+"""Start the worker that runs one submission's code, isolated, and remove every trace of it after.
 
-The worker runs in its own session and process group, in a private scratch directory, with a
-minimal environment and resource limits (address space, CPU time, file size, no core dumps), so
-that killing it (its group, and any descendant that left the group) removes what it started, and
-the scratch directory goes with it. A daemon that detaches from its parents escapes this; the
-namespace sandbox of the sandbox issue closes that.
+The strongest protections the machine allows are chosen once per process (`protections()`):
+
+- `full` (the grader is root, bubblewrap works): the worker runs under `bwrap` in new mount, pid,
+  network, IPC and UTS namespaces, as a uid of its own that no account owns (`setpriv`, no
+  capabilities, no_new_privs). It sees /usr and the Python runtime read-only, a copy of its own
+  submission (read-only, /sandbox/submission), the worker's two files (/sandbox/runtime), a
+  size-limited tmpfs scratch (/sandbox/work: cwd, HOME, TMPDIR), and its own /proc and /dev. No
+  network, loopback included. Killing bwrap kills the whole pid namespace, daemons included.
+- `namespaces` (not root, unprivileged user namespaces work): the same view, under the grader's uid.
+- `uid` (root, but no namespaces, as in an unprivileged container): the worker runs under its own
+  uid in a scratch folder; files readable by every user stay visible to it, so protect them by
+  their permissions (Gradescope's run_autograder does). Every process and /tmp file of that uid is
+  removed at the end.
+- `limits`: resource limits, its own session, a scratch folder, and cleanup by process tree.
+
+Every level sets the resource limits of `Limits` (memory, CPU time, file size, processes where the
+kernel counts them per uid) and a minimal environment. `BN_SANDBOX` chooses: `auto` (default:
+the strongest that works here), `full`, `namespaces`, `uid`, or `off` (= `limits`).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import resource
 import shutil
@@ -21,15 +36,58 @@ from pathlib import Path
 
 WORKER_FILES = ("worker.py", "wire.py")
 HERE = Path(__file__).resolve().parent
+PACKAGE = "cs231n"
+LEVELS = ("full", "namespaces", "uid", "limits")
+SETTING = "BN_SANDBOX"
+# Workers run as uids no account owns, one per live worker (parent pid and a counter), so that a
+# fork flood in one worker cannot use up another's process limit, and no two workers can signal
+# each other or read each other's files.
+UID_BASE = 1_500_000_000
+_worker_numbers = itertools.count()
+
+# Inside the namespace sandbox.
+INSIDE = Path("/sandbox")
+INSIDE_SUBMISSION = INSIDE / "submission"
+INSIDE_RUNTIME = INSIDE / "runtime"
+INSIDE_WORK = INSIDE / "work"
+
+
+class SandboxError(Exception):
+    """The sandbox was asked for something this machine cannot do (a bad BN_SANDBOX)."""
 
 
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one worker process."""
 
-    memory_bytes: int = 4 * 2**30
+    memory_bytes: int = 4 * 2**30  # address space
     cpu_seconds: int = 600
-    file_bytes: int = 64 * 2**20
+    file_bytes: int = 64 * 2**20  # largest file it may write
+    processes: int = 32  # processes and threads of its uid (levels full and uid)
+    scratch_bytes: int = 256 * 2**20  # its tmpfs scratch (levels full and namespaces)
+
+
+@dataclass(frozen=True)
+class Protections:
+    """What isolates a worker on this machine, and why nothing stronger does."""
+
+    level: str
+    reason: str = ""
+
+    @property
+    def summary(self) -> str:
+        descriptions = {
+            "full": "bubblewrap namespaces (private filesystem view, no network, own pids) and "
+                    "an unprivileged uid per worker; resource limits",
+            "namespaces": "bubblewrap namespaces (private filesystem view, no network, own pids) "
+                          "under the grader's own uid; resource limits",
+            "uid": "an unprivileged uid per worker and resource limits; NO namespaces: files "
+                   "readable by every user and the network are reachable",
+            "limits": "resource limits and a process group only; NO isolation: student code "
+                      "can read what the grader can and use the network",
+        }
+        text = f"sandbox level '{self.level}': {descriptions[self.level]}"
+        return f"{text} ({self.reason})" if self.reason else text
 
 
 @dataclass
@@ -38,28 +96,40 @@ class WorkerProcess:
     requests: int  # fd the judge writes requests to
     responses: int  # fd the judge reads answers from
     scratch: Path
+    uid: int | None  # the worker's own uid (levels full and uid)
+    wrapped: bool  # started by bwrap, which exits with 128 + N when the worker dies of signal N
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
     def wait(self, timeout: float) -> int | None:
+        """The worker's exit status (-N: killed by signal N), or None if still running."""
         try:
-            return self.popen.wait(timeout)
+            code = self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        return 128 - code if self.wrapped and code > 128 else code
+
+    def cpu_ns(self) -> int:
+        """CPU time used so far by the worker and every process it started, in ns."""
+        return sum(cpu_ns(pid) for pid in [self.popen.pid, *descendants(self.popen.pid)])
 
     def kill(self) -> None:
-        """Kill the worker and everything it started, close the pipes, remove the scratch."""
-        # Descendants that left the process group (a new session) are found by parentage.
-        for pid in [self.popen.pid, *descendants(self.popen.pid)]:
+        """Kill the worker and everything it started, close the pipes, remove its files."""
+        # bwrap's --die-with-parent takes its pid namespace down with it; descendants that left
+        # the process group are found by parentage, and processes of the worker's own uid by uid.
+        doomed = {self.popen.pid, *descendants(self.popen.pid)}
+        if self.uid is not None:
+            doomed.update(processes_of(self.uid))
+        for pid in doomed:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         try:
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
         self.popen.wait()
         for fd in (self.requests, self.responses):
@@ -67,33 +137,249 @@ class WorkerProcess:
                 os.close(fd)
             except OSError:
                 pass
+        if self.uid is not None:
+            for pid in processes_of(self.uid):  # forked while the others were being killed
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            remove_files_of(self.uid)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live process below `pid`, read from /proc (children before grandchildren)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+# Processes ------------------------------------------------------------------------------------
+
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, real uid) of every live process, read from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
             try:
-                stat = (entry / "stat").read_text()
+                stat = Path("/proc", entry, "stat").read_text()
+                uid = os.stat(Path("/proc", entry)).st_uid
             except OSError:
                 continue
             # The command name may hold spaces and parentheses: the fields start after the last ')'.
-            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
-    found, frontier = [], [pid]
+            table[int(entry)] = (int(stat.rpartition(")")[2].split()[1]), uid)
+    return table
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (children before grandchildren)."""
+    parents = {child: parent for child, (parent, _) in _process_table().items()}
+    found, frontier = [], {pid}
     while frontier:
         children = [child for child, parent in parents.items() if parent in frontier]
         found.extend(children)
-        frontier = children
+        frontier = set(children)
     return found
 
 
-def worker_environment(scratch: Path) -> dict[str, str]:
+def processes_of(uid: int) -> list[int]:
+    return [pid for pid, (_, owner) in _process_table().items() if owner == uid]
+
+
+def remove_files_of(uid: int) -> None:
+    """Remove what `uid` left in the world-writable folders (level uid: no private /tmp)."""
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def cpu_ns(pid: int) -> int:
+    """Total on-CPU time of every thread of `pid`, in ns (from /proc/PID/task/*/schedstat)."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+# Choosing the protections ---------------------------------------------------------------------
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+@functools.lru_cache(maxsize=None)
+def protections() -> Protections:
+    """The protections workers get here: `BN_SANDBOX`, or the strongest that works (probed)."""
+    wanted = os.environ.get(SETTING, "auto").strip().lower() or "auto"
+    if wanted == "off":
+        return Protections("limits", f"{SETTING}=off")
+    if wanted in LEVELS:
+        return Protections(wanted, f"{SETTING}={wanted}")
+    if wanted != "auto":
+        raise SandboxError(f"{SETTING}={wanted!r}: expected auto, off, or one of "
+                           f"{', '.join(LEVELS)}")
+    namespaced = "full" if is_root() else "namespaces"
+    problem = _probe(namespaced)
+    if problem is None:
+        return Protections(namespaced)
+    if is_root():
+        uid_problem = _probe("uid")
+        if uid_problem is None:
+            return Protections("uid", problem)
+        problem = f"{problem}; {uid_problem}"
+    return Protections("limits", problem)
+
+
+def _probe(level: str) -> str | None:
+    """None if a worker at `level` can start Python with numpy here, else why it cannot."""
+    missing = [tool for tool in _tools(level) if shutil.which(tool) is None]
+    if missing:
+        return f"{' and '.join(missing)} not installed"
+    with tempfile.TemporaryDirectory(prefix="bn-probe-") as folder:
+        uid = _worker_uid()
+        scratch = _make_scratch(Path(folder), level, uid)
+        command = _command(level, scratch, Limits(), uid, program=["-c", "import numpy"])
+        try:
+            done = subprocess.run(command, cwd=scratch / "work", capture_output=True,
+                                  env=worker_environment(_work_dir(scratch, level)), timeout=60,
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"{level} sandbox failed to start: {error}"
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
+        return f"{level} sandbox unavailable: {lines[-1] if lines else f'exit {done.returncode}'}"
+    return None
+
+
+def _tools(level: str) -> list[str]:
+    return {"full": ["bwrap", "setpriv"], "namespaces": ["bwrap"], "uid": ["setpriv"]}.get(level, [])
+
+
+# Building the worker's command ----------------------------------------------------------------
+
+def _worker_uid() -> int:
+    return UID_BASE + ((os.getpid() << 4) | (next(_worker_numbers) & 15))
+
+
+def _make_scratch(parent: Path, level: str, uid: int | None,
+                  submission: Path | None = None) -> Path:
+    """parent/{runtime, submission, work}: the worker's code, a copy of the package, its cwd."""
+    scratch = Path(tempfile.mkdtemp(prefix="bn-worker-", dir=parent))
+    os.chmod(scratch, 0o711)  # the worker's uid may pass through (level uid), not list
+    runtime = scratch / "runtime"
+    runtime.mkdir()
+    for name in WORKER_FILES:
+        shutil.copyfile(HERE / name, runtime / name)
+    package = scratch / "submission" / PACKAGE
+    if submission is not None:
+        shutil.copytree(Path(submission) / PACKAGE, package,
+                        ignore=shutil.ignore_patterns("__pycache__"), symlinks=False)
+    else:
+        package.mkdir(parents=True)
+    for path in [runtime, *runtime.iterdir(), scratch / "submission", *package.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    work = scratch / "work"
+    work.mkdir(mode=0o700)
+    if level == "uid":
+        os.chown(work, uid, uid)
+    return scratch
+
+
+def _work_dir(scratch: Path, level: str) -> Path:
+    """The worker's cwd as the worker sees it."""
+    return INSIDE_WORK if level in ("full", "namespaces") else scratch / "work"
+
+
+def _python_roots() -> list[Path]:
+    """Folders the worker's Python needs: its prefixes and wherever numpy is installed."""
+    import numpy
+
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  str(Path(numpy.__file__).resolve().parents[1]),
+                  str(Path(sys.executable).resolve().parent.parent)}
+    roots = []
+    for candidate in sorted(candidates, key=len):
+        path = Path(candidate).resolve()
+        if path == Path("/") or path.is_relative_to("/usr") or any(
+                path.is_relative_to(root) for root in roots):
+            continue
+        roots.append(path)
+    return roots
+
+
+def _system_binds() -> list[str]:
+    """/usr read-only; /bin, /lib... as the host has them (symlinks into /usr, or folders)."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    return args
+
+
+def _bind_with_parents(path: Path, made: set[Path]) -> list[str]:
+    """Bind `path` at the same place, its parents made passable (bwrap makes them 0700)."""
+    args = []
+    for parent in reversed(path.parents):
+        if parent != Path("/") and parent not in made:
+            made.add(parent)
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args + ["--ro-bind", str(path), str(path)]
+
+
+def _bwrap(level: str, scratch: Path, limits: Limits) -> list[str]:
+    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
+    if level == "namespaces":
+        args.append("--unshare-user")
+    args += _system_binds()
+    made: set[Path] = set()
+    for root in _python_roots():
+        args += _bind_with_parents(root, made)
+    args += ["--perms", "0755", "--dir", str(INSIDE),
+             "--ro-bind", str(scratch / "runtime"), str(INSIDE_RUNTIME),
+             "--ro-bind", str(scratch / "submission"), str(INSIDE_SUBMISSION),
+             "--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", str(INSIDE_WORK),
+             "--proc", "/proc", "--dev", "/dev", "--chdir", str(INSIDE_WORK), "--"]
+    return args
+
+
+def _setpriv(uid: int) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def _command(level: str, scratch: Path, limits: Limits, uid: int | None,
+             program: list[str]) -> list[str]:
+    python = [sys.executable, "-I", "-B", *program]
+    if level == "full":
+        return _bwrap(level, scratch, limits) + _setpriv(uid) + python
+    if level == "namespaces":
+        return _bwrap(level, scratch, limits) + python
+    if level == "uid":
+        return _setpriv(uid) + python
+    return python
+
+
+def worker_environment(work: Path) -> dict[str, str]:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
+        "HOME": str(work),
+        "TMPDIR": str(work),
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "PYTHONHASHSEED": "0",
@@ -113,57 +399,48 @@ def worker_environment(scratch: Path) -> dict[str, str]:
     return env
 
 
-def _apply_limits(limits: Limits):
+def _apply_limits(limits: Limits, level: str):
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if level in ("full", "uid"):
+            # Counted per uid: root (bwrap, setpriv) is exempt, the worker's fresh uid is not.
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
     return apply
 
 
 def start_worker(submission: Path, limits: Limits) -> WorkerProcess:
-    """Start `worker.py` on `submission` (a folder holding the `cs231n` package)."""
-    scratch = Path(tempfile.mkdtemp(prefix="bn-worker-"))
-    runtime = scratch / "runtime"
-    runtime.mkdir()
-    for name in WORKER_FILES:
-        shutil.copyfile(HERE / name, runtime / name)
-    work = scratch / "work"
-    work.mkdir()
+    """Start `worker.py` on a copy of the `cs231n` package found in `submission`."""
+    level = protections().level
+    uid = _worker_uid() if level in ("full", "uid") else None
+    scratch = _make_scratch(Path(tempfile.gettempdir()), level, uid, Path(submission))
+    inside = INSIDE if level in ("full", "namespaces") else scratch
     request_read, request_write = os.pipe()
     response_read, response_write = os.pipe()
     log = open(scratch / "worker.log", "wb")
+    program = [str(inside / "runtime" / "worker.py"), str(inside / "submission"),
+               str(request_read), str(response_write)]
     try:
         popen = subprocess.Popen(
-            [sys.executable, "-I", str(runtime / "worker.py"), str(Path(submission).resolve()),
-             str(request_read), str(response_write)],
-            cwd=work,
-            env=worker_environment(work),
+            _command(level, scratch, limits, uid, program),
+            cwd=scratch / "work",
+            env=worker_environment(_work_dir(scratch, level)),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
             pass_fds=(request_read, response_write),
             start_new_session=True,
-            preexec_fn=_apply_limits(limits),
+            preexec_fn=_apply_limits(limits, level),
         )
     finally:
         log.close()
         os.close(request_read)
         os.close(response_write)
-    return WorkerProcess(popen, request_write, response_read, scratch)
-
-
-def cpu_ns(pid: int) -> int:
-    """Total on-CPU time of every thread of `pid`, in ns (from /proc/PID/task/*/schedstat)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-    return total
+    return WorkerProcess(popen, request_write, response_read, scratch, uid,
+                         wrapped=level in ("full", "namespaces"))
 
 
 def signal_hint(number: int) -> str:
