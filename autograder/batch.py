@@ -325,23 +325,12 @@ def kill_tree(popen: subprocess.Popen) -> None:
             popen.wait(timeout=5)
 
 
-def mentions(pid: str, folder: str) -> bool:
-    """Whether a process runs from `folder` or names it on its command line."""
-    try:
-        command = Path("/proc", pid, "cmdline").read_bytes()
-        cwd = os.readlink(f"/proc/{pid}/cwd")
-    except OSError:
-        return False
-    return os.fsencode(folder + "/") in command or (cwd + "/").startswith(folder + "/")
-
-
 def kill_leftovers(scratch: Path) -> None:
     """Kill what a child left running from its private folder (e.g. a worker whose judge was
     killed by the submission itself, now an orphan out of reach of kill_tree)."""
     own = {os.getpid(), os.getpgrp()}
     for _ in range(5):
-        found = [int(pid) for pid in os.listdir("/proc")
-                 if pid.isdigit() and int(pid) not in own and mentions(pid, str(scratch))]
+        found = [pid for pid in sandbox.processes_in(scratch) if pid not in own]
         if not found:
             return
         for pid in found:

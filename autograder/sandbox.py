@@ -117,9 +117,9 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started, close the pipes, remove its files."""
-        # bwrap's --die-with-parent takes its pid namespace down with it; descendants that left
-        # the process group are found by parentage, and processes of the worker's own uid by uid.
-        doomed = {self.popen.pid, *descendants(self.popen.pid)}
+        # bwrap's --die-with-parent takes its pid namespace down with it. Otherwise descendants
+        # are found by parentage, orphans by their folder, and processes of its own uid by uid.
+        doomed = {self.popen.pid, *descendants(self.popen.pid), *processes_in(self.scratch)}
         if self.uid is not None:
             doomed.update(processes_of(self.uid))
         for pid in doomed:
@@ -150,7 +150,8 @@ class WorkerProcess:
 # Processes ------------------------------------------------------------------------------------
 
 def _process_table() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, real uid) of every live process, read from /proc."""
+    """pid -> (parent pid, real uid) of every live process, read from /proc (zombies, which
+    run nothing and wait for their new parent to reap them, left out)."""
     table = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -160,7 +161,9 @@ def _process_table() -> dict[int, tuple[int, int]]:
             except OSError:
                 continue
             # The command name may hold spaces and parentheses: the fields start after the last ')'.
-            table[int(entry)] = (int(stat.rpartition(")")[2].split()[1]), uid)
+            state, parent = stat.rpartition(")")[2].split()[:2]
+            if state != "Z":
+                table[int(entry)] = (int(parent), uid)
     return table
 
 
@@ -172,6 +175,22 @@ def descendants(pid: int) -> list[int]:
         children = [child for child, parent in parents.items() if parent in frontier]
         found.extend(children)
         frontier = set(children)
+    return found
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Processes that run from `folder` or name it on their command line (orphans included)."""
+    folder = str(folder)
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                command = Path("/proc", entry, "cmdline").read_bytes()
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                continue
+            if os.fsencode(folder + "/") in command or (cwd + "/").startswith(folder + "/"):
+                found.append(int(entry))
     return found
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import package, paths
+from autograder import package, paths, sandbox
 from autograder.checks import QUESTIONS
 
 
@@ -61,6 +61,22 @@ def test_reference_submission_gets_full_marks(autograder_zip, tmp_path):
     for test in results["tests"]:
         assert test["score"] == test["max_score"] > 0, test["output"]
     assert results["score"] == sum(q.points for q in QUESTIONS.values())
+
+
+def test_setup_installs_the_sandbox(autograder_zip):
+    setup = zipfile.ZipFile(autograder_zip).read("setup.sh").decode()
+    assert "apt-get install -y bubblewrap" in setup
+    assert setup.index("bubblewrap") > setup.index("mamba env create")  # after otter's own steps
+
+
+def test_run_autograder_grades_inside_the_sandbox_and_closes_its_folders(autograder_zip,
+                                                                          tmp_path):
+    results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS))
+    expected = sandbox.protections().level
+    assert results["extra_data"]["sandbox"].startswith(f"sandbox level '{expected}'")
+    if os.geteuid() == 0:
+        for folder in ("source", "submission", "results"):
+            assert (tmp_path / "autograder" / folder).stat().st_mode & 0o777 == 0o700, folder
 
 
 def test_template_submission_gets_zero_with_stub_messages(autograder_zip, tmp_path):

@@ -1,0 +1,282 @@
+"""The sandbox: what a worker can see, reach and leave behind, at each protection level.
+
+A probe package (built here) reports what the worker process observes from inside; the tests
+compare it with what each level promises (sandbox.py's docstring).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import paths, sandbox
+from autograder.client import StudentError, WorkerClient
+
+PROBE = '''
+import os, socket, time
+
+
+def readable(names):
+    found = {}
+    for name in names:
+        try:
+            with open(name, "rb") as stream:
+                stream.read(1)
+            found[name] = True
+        except OSError:
+            found[name] = False
+    return found
+
+
+def facts():
+    return {"uid": os.getuid(), "cwd": os.getcwd(), "root": sorted(os.listdir("/")),
+            "pids": len([entry for entry in os.listdir("/proc") if entry.isdigit()]),
+            "tmpdir": os.environ.get("TMPDIR", "")}
+
+
+def connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).sendall(b"leak")
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+
+
+def write_own_package():
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "probe.py"), "a") as stream:
+            stream.write("# changed")
+        return "written"
+    except OSError as error:
+        return type(error).__name__
+
+
+def fill(folder, chunk=2**20, most=2**31):
+    written = 0
+    try:
+        with open(os.path.join(folder, "filler"), "wb") as stream:
+            while written < most:
+                stream.write(b"x" * chunk)
+                stream.flush()
+                written += chunk
+    except OSError as error:
+        return [written, type(error).__name__]
+    return [written, "no error"]
+
+
+def spawn(count):
+    started = 0
+    for _ in range(count):
+        try:
+            if os.fork() == 0:
+                time.sleep(1000)
+                os._exit(0)
+            started += 1
+        except OSError:
+            break
+    return started
+
+
+def daemon(folder):
+    """A double-forked sleeper that leaves the worker's process group and writes into folder."""
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            with open(os.path.join(folder, "daemon-was-here"), "w") as stream:
+                stream.write("x")
+            time.sleep(1000)
+        os._exit(0)
+    time.sleep(0.5)
+    return os.path.exists(os.path.join(folder, "daemon-was-here"))
+'''
+
+
+@pytest.fixture
+def level(monkeypatch):
+    """Force a protection level for one test (BN_SANDBOX), and forget it afterwards."""
+    def force(name: str) -> sandbox.Protections:
+        monkeypatch.setenv(sandbox.SETTING, name)
+        sandbox.protections.cache_clear()
+        return sandbox.protections()
+    yield force
+    sandbox.protections.cache_clear()
+
+
+@pytest.fixture
+def probe(tmp_path) -> Path:
+    folder = tmp_path / "submission"
+    (folder / "cs231n").mkdir(parents=True)
+    (folder / "cs231n" / "__init__.py").write_text("")
+    (folder / "cs231n" / "probe.py").write_text(PROBE)
+    return folder
+
+
+def start(probe: Path, **limits) -> WorkerClient:
+    return WorkerClient(probe, sandbox.Limits(**limits), call_timeout=30)
+
+
+def assert_gone(process: sandbox.WorkerProcess) -> None:
+    deadline = time.monotonic() + 5
+    while sandbox.descendants(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sandbox.descendants(process.pid) == []
+    if process.uid is not None:
+        left = sandbox.processes_of(process.uid)
+        assert left == [], [Path(f"/proc/{pid}/stat").read_text() for pid in left]
+    assert not process.scratch.exists(), f"{process.scratch} left behind"
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="levels full and uid need root")
+
+
+# Choosing the level ---------------------------------------------------------------------------
+
+def test_root_with_bubblewrap_gets_the_full_level(level):
+    if os.geteuid() != 0 or shutil.which("bwrap") is None:
+        pytest.skip("the full level needs root and bwrap (make sandbox-tools installs it)")
+    protections = level("auto")
+    assert protections.level == "full", protections.summary
+    assert "namespaces" in protections.summary and "unprivileged uid" in protections.summary
+
+
+def test_off_is_limits_only_and_says_so(level):
+    protections = level("off")
+    assert protections.level == "limits"
+    assert "NO isolation" in protections.summary and "BN_SANDBOX=off" in protections.summary
+
+
+def test_an_unknown_setting_is_refused_with_the_choices(level):
+    with pytest.raises(sandbox.SandboxError, match="expected auto, off, or one of full"):
+        level("paranoid")
+
+
+# The full level -----------------------------------------------------------------------------
+
+@needs_root
+def test_full_worker_sees_only_its_package_the_runtime_and_its_scratch(level, probe, tmp_path):
+    level("full")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden")
+    secret.chmod(0o644)  # readable by everyone: only the mount namespace hides it
+    reference = paths.SOLUTIONS / paths.PACKAGE_NAME / "layers.py"
+    names = [str(reference), str(paths.ROOT / "Makefile"), str(secret), "/etc/shadow",
+             str(sandbox.INSIDE_SUBMISSION / "cs231n" / "probe.py")]
+    original = (probe / "cs231n" / "probe.py").read_bytes()
+    with start(probe) as worker:
+        seen = worker.call("cs231n.probe:readable", names)
+        facts = worker.call("cs231n.probe:facts")
+        wrote = worker.call("cs231n.probe:write_own_package")
+    assert seen == {**{name: False for name in names[:-1]}, names[-1]: True}
+    assert facts["uid"] >= sandbox.UID_BASE
+    assert facts["cwd"] == facts["tmpdir"] == str(sandbox.INSIDE_WORK)
+    assert set(facts["root"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+                                  "proc", "dev", "sandbox", *Path(os.sys.prefix).parts[1:2],
+                                  *Path(os.sys.base_prefix).parts[1:2]}, facts["root"]
+    assert facts["pids"] <= 3  # bwrap's init, the worker, nothing of the host
+    assert wrote in ("OSError", "PermissionError")
+    assert (probe / "cs231n" / "probe.py").read_bytes() == original
+
+
+@needs_root
+def test_full_worker_has_no_network_not_even_loopback(level, probe):
+    level("full")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    with start(probe) as worker:
+        outcome = worker.call("cs231n.probe:connect", listener.getsockname()[1])
+    assert outcome != "connected"
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+    listener.close()
+
+
+@needs_root
+def test_full_worker_scratch_is_capped(level, probe):
+    level("full")
+    with start(probe, scratch_bytes=8 * 2**20) as worker:
+        written, error = worker.call("cs231n.probe:fill", str(sandbox.INSIDE_WORK))
+    assert written <= 8 * 2**20 and error == "OSError", (written, error)
+
+
+@needs_root
+def test_full_worker_process_count_is_capped(level, probe):
+    level("full")
+    with start(probe, processes=8) as worker:
+        started = worker.call("cs231n.probe:spawn", 50)
+        process = worker.process
+    assert started < 8
+    assert_gone(process)
+
+
+@needs_root
+def test_full_worker_daemons_die_with_it_and_its_scratch_goes(level, probe):
+    level("full")
+    worker = start(probe)
+    assert worker.call("cs231n.probe:daemon", str(sandbox.INSIDE_WORK)) is True
+    process = worker.process
+    assert len(sandbox.processes_of(process.uid)) >= 2  # the worker and its daemon
+    worker.stop()
+    assert_gone(process)
+
+
+@needs_root
+def test_workers_get_distinct_uids(level, probe):
+    level("full")
+    with start(probe) as first, start(probe) as second:
+        uids = {first.call("cs231n.probe:facts")["uid"], second.call("cs231n.probe:facts")["uid"]}
+    assert len(uids) == 2
+
+
+def test_a_signal_death_inside_bwrap_reads_as_a_signal(probe, level):
+    if os.geteuid() != 0 or shutil.which("bwrap") is None:
+        pytest.skip("needs the full level")
+    level("full")
+    (probe / "cs231n" / "die.py").write_text(
+        "import os, signal\ndef now():\n    os.kill(os.getpid(), signal.SIGSEGV)\n")
+    worker = start(probe)
+    with pytest.raises(Exception, match="killed by signal 11"):
+        worker.call("cs231n.die:now")
+
+
+# Weaker levels --------------------------------------------------------------------------------
+
+@needs_root
+def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe, tmp_path):
+    protections = level("uid")
+    assert "NO namespaces" in protections.summary
+    private = tmp_path / "private.txt"
+    private.write_text("hidden")
+    private.chmod(0o600)
+    worker = start(probe)
+    try:
+        facts = worker.call("cs231n.probe:facts")
+    except StudentError:
+        raise
+    seen = worker.call("cs231n.probe:readable", [str(private)])
+    assert worker.call("cs231n.probe:daemon", "/tmp") is True
+    process = worker.process
+    assert facts["uid"] >= sandbox.UID_BASE
+    assert seen == {str(private): False}
+    worker.stop()
+    assert_gone(process)
+    assert not any(entry.stat().st_uid == process.uid for entry in Path("/tmp").iterdir())
+
+
+def test_limits_level_still_caps_memory_and_cleans_up(level, probe):
+    level("off")
+    (probe / "cs231n" / "hog.py").write_text(
+        "def hog():\n    block = []\n    while True:\n        block.append(bytearray(2**26))\n")
+    worker = start(probe, memory_bytes=1 * 2**30)
+    with pytest.raises(StudentError, match="MemoryError"):
+        worker.call("cs231n.hog:hog")
+    assert worker.call("cs231n.probe:daemon", str(probe.parent)) is True
+    process = worker.process
+    worker.stop()
+    assert_gone(process)
