@@ -71,8 +71,9 @@ demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typi
 $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.demo $(DEMO)
 
-grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY=
+grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1 (also make pdfs)
 	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)")
+	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF
 	$(PY) -m autograder.written_answers --batch "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"
