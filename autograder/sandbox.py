@@ -115,6 +115,29 @@ class WorkerProcess:
         """CPU time used so far by the worker and every process it started, in ns."""
         return sum(cpu_ns(pid) for pid in [self.popen.pid, *descendants(self.popen.pid)])
 
+    def processes(self) -> list[int]:
+        """The worker's live processes (bwrap's own left out): by uid where it has its own."""
+        if self.uid is not None:
+            return processes_of(self.uid)
+        return [pid for pid in [self.popen.pid, *descendants(self.popen.pid)]
+                if not (self.wrapped and _command_name(pid) == "bwrap")]
+
+    def forks_blocked(self) -> bool:
+        """Whether the worker is one process that can start no other: its hard RLIMIT_NPROC is
+        0 (set by the worker itself; only a capability it lacks could raise it again) and its
+        uid is not root (which the kernel exempts). The judge cannot set another uid's limits
+        here (no CAP_SYS_RESOURCE), so it asks the worker and verifies the result."""
+        pids = self.processes()
+        if len(pids) != 1:
+            return False
+        try:
+            uid = os.stat(f"/proc/{pids[0]}").st_uid
+            limits = Path(f"/proc/{pids[0]}/limits").read_text()
+        except OSError:
+            return False
+        line = next((line for line in limits.splitlines() if line.startswith("Max processes")), "")
+        return uid != 0 and line.split()[3:4] == ["0"]
+
     def kill(self) -> None:
         """Kill the worker and everything it started, close the pipes, remove its files."""
         # bwrap's --die-with-parent takes its pid namespace down with it. Otherwise descendants
@@ -192,6 +215,13 @@ def processes_in(folder: Path) -> list[int]:
             if os.fsencode(folder + "/") in command or (cwd + "/").startswith(folder + "/"):
                 found.append(int(entry))
     return found
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def processes_of(uid: int) -> list[int]:
