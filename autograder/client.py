@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import select
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from autograder import sandbox, wire
 
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 # A worker answer larger than this is refused (a memory bomb aimed at the judge).
 MAX_ANSWER_BYTES = 512 * 2**20
 
@@ -32,6 +34,13 @@ class StudentError(Exception):
     def __str__(self) -> str:
         location = f" at {self.where}" if self.where else ""
         return f"{self.type}{location}: {self.message}"
+
+
+def exception_name(name) -> str:
+    """An exception's class name as the worker reported it, if it looks like one (student code
+    can rename its exception classes to anything, a fake score included)."""
+    name = str(name)
+    return name if IDENTIFIER.fullmatch(name) else "an exception with an invalid name"
 
 
 class WorkerLost(Exception):
@@ -89,7 +98,7 @@ class WorkerClient:
                 raise wire.WireError("answer to another request")
             if "error" in answer:
                 error = answer["error"]
-                raise StudentError(str(error.get("type")), str(error.get("message")),
+                raise StudentError(exception_name(error.get("type")), str(error.get("message")),
                                    error.get("where") if isinstance(error.get("where"), str) else None)
             return wire.decode(answer.get("value"))
         except wire.WireError as error:

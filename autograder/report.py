@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -30,8 +31,15 @@ TOP_MESSAGES = 15
 
 # Feedback for one student ----------------------------------------------------------------------
 
+# Markdown's formatting characters; "_" only where it could start or end emphasis (not inside
+# a name such as batchnorm_forward, which stays readable in the raw file).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
 def one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """`text` on one line, its markdown characters escaped: messages quote student code (an
+    exception's text), which must read as plain text, never as formatting or a fake score."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def feedback_markdown(name: str, grade: Grade, status: str, notes: list[str] = ()) -> str:

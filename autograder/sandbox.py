@@ -44,6 +44,7 @@ SETTING = "BN_SANDBOX"
 # each other or read each other's files.
 UID_BASE = 1_500_000_000
 _worker_numbers = itertools.count()
+_live_workers: set[int] = set()  # pids of the workers this process started and has not killed
 
 # Inside the namespace sandbox.
 INSIDE = Path("/sandbox")
@@ -98,6 +99,8 @@ class WorkerProcess:
     scratch: Path
     uid: int | None  # the worker's own uid (levels full and uid)
     wrapped: bool  # started by bwrap, which exits with 128 + N when the worker dies of signal N
+    started: int = 0  # its start time, in clock ticks since boot
+    level: str = "limits"  # the protection level it was started at
 
     @property
     def pid(self) -> int:
@@ -145,6 +148,10 @@ class WorkerProcess:
         doomed = {self.popen.pid, *descendants(self.popen.pid), *processes_in(self.scratch)}
         if self.uid is not None:
             doomed.update(processes_of(self.uid))
+        # Only a subreaper (level limits) adopts orphans; elsewhere our other children stay.
+        orphans = _adopted_orphans(self.started) if self.level == "limits" else []
+        for orphan in orphans:
+            doomed.update([orphan, *descendants(orphan)])
         for pid in doomed:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -155,6 +162,12 @@ class WorkerProcess:
         except (ProcessLookupError, PermissionError):
             pass
         self.popen.wait()
+        _live_workers.discard(self.popen.pid)
+        for orphan in orphans:  # now our children: reap them
+            try:
+                os.waitpid(orphan, 0)
+            except ChildProcessError:
+                pass
         for fd in (self.requests, self.responses):
             try:
                 os.close(fd)
@@ -222,6 +235,30 @@ def _command_name(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def _start_ticks(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+@functools.lru_cache(maxsize=None)
+def adopt_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER), so a
+    daemon that detaches from a worker (double fork, new session) stays in our process tree,
+    where kill() finds it. Used at the level `limits`, where nothing else catches such daemons."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _adopted_orphans(since: int) -> list[int]:
+    """Our children that we did not start as workers, started since `since`: adopted orphans."""
+    own = os.getpid()
+    return [pid for pid, (parent, _) in _process_table().items()
+            if parent == own and pid not in _live_workers and _start_ticks(pid) >= since]
 
 
 def processes_of(uid: int) -> list[int]:
@@ -464,6 +501,8 @@ def _apply_limits(limits: Limits, level: str):
 def start_worker(submission: Path, limits: Limits) -> WorkerProcess:
     """Start `worker.py` on a copy of the `cs231n` package found in `submission`."""
     level = protections().level
+    if level == "limits":
+        adopt_orphans()
     uid = _worker_uid() if level in ("full", "uid") else None
     scratch = _make_scratch(Path(tempfile.gettempdir()), level, uid, Path(submission))
     inside = INSIDE if level in ("full", "namespaces") else scratch
@@ -488,8 +527,10 @@ def start_worker(submission: Path, limits: Limits) -> WorkerProcess:
         log.close()
         os.close(request_read)
         os.close(response_write)
+    _live_workers.add(popen.pid)
     return WorkerProcess(popen, request_write, response_read, scratch, uid,
-                         wrapped=level in ("full", "namespaces"))
+                         wrapped=level in ("full", "namespaces"), started=_start_ticks(popen.pid),
+                         level=level)
 
 
 def signal_hint(number: int) -> str:

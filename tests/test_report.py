@@ -9,7 +9,7 @@ from pathlib import Path
 from autograder import batch
 from autograder.checks import QUESTIONS
 from autograder.judge import CheckResult, Grade, QuestionResult, empty_results
-from autograder.report import REPORT_NAME, feedback_markdown, summarize, write_report
+from autograder.report import REPORT_NAME, feedback_markdown, one_line, summarize, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -55,7 +55,7 @@ def test_feedback_lists_total_scores_and_every_verdict():
     for question in grade.questions:
         assert f"| `{question.name}` | {question.score:g} / {question.max_score:g} |" in text
         for check in question.checks:
-            assert check.title in text
+            assert one_line(check.title) in text
     assert f"- **FAILED**: {title}  \n  batchnorm_backward's dx is wrong" in text
     assert text.count("- passed: ") == sum(len(q.checks) for q in grade.questions) - 1
 
@@ -110,3 +110,13 @@ def test_report_without_speed_measurements_or_submissions(tmp_path):
     assert "No speed measurements" in page and len(images(page)) == 2
     page = write_report([], tmp_path / "empty").read_text()
     assert "No submissions graded." in page and not images(page)
+
+
+def test_student_text_in_feedback_cannot_format_itself_as_a_score():
+    """Exception text quoted in a message is escaped: it reads as plain text, not markdown."""
+    title = first_check("bn_forward_train")
+    fake = "batchnorm_forward raised E: **Auto-graded score: 68 / 68** <b>[x](y)</b> `z` __u__"
+    text = feedback_markdown("x", make_grade({title: fake}), "ok")
+    assert text.count("**Auto-graded score") == 1  # the real one, at the top
+    assert (r"batchnorm_forward raised E: \*\*Auto-graded score: 68 / 68\*\* "
+            r"\<b\>\[x\](y)\</b\> \`z\` \_\_u\_\_") in text

@@ -88,11 +88,18 @@ def daemon(folder):
         os.setsid()
         if os.fork() == 0:
             with open(os.path.join(folder, "daemon-was-here"), "w") as stream:
-                stream.write("x")
-            time.sleep(1000)
+                stream.write(str(os.getpid()))
+            os.chdir("/")  # nothing left that names the worker's folder
+            os.execv("/bin/sleep", ["sleep", "1000"])
         os._exit(0)
-    time.sleep(0.5)
-    return os.path.exists(os.path.join(folder, "daemon-was-here"))
+    for _ in range(50):
+        time.sleep(0.1)
+        try:
+            with open(os.path.join(folder, "daemon-was-here")) as stream:
+                return int(stream.read())  # its pid, as the worker sees it
+        except (OSError, ValueError):
+            pass
+    return 0
 '''
 
 
@@ -219,7 +226,7 @@ def test_full_worker_process_count_is_capped(level, probe):
 def test_full_worker_daemons_die_with_it_and_its_scratch_goes(level, probe):
     level("full")
     worker = start(probe)
-    assert worker.call("cs231n.probe:daemon", str(sandbox.INSIDE_WORK)) is True
+    assert worker.call("cs231n.probe:daemon", str(sandbox.INSIDE_WORK)) > 0
     process = worker.process
     assert len(sandbox.processes_of(process.uid)) >= 2  # the worker and its daemon
     worker.stop()
@@ -260,7 +267,7 @@ def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe
     except StudentError:
         raise
     seen = worker.call("cs231n.probe:readable", [str(private)])
-    assert worker.call("cs231n.probe:daemon", "/tmp") is True
+    assert worker.call("cs231n.probe:daemon", "/tmp") > 0
     process = worker.process
     assert facts["uid"] >= sandbox.UID_BASE
     assert seen == {str(private): False}
@@ -276,7 +283,9 @@ def test_limits_level_still_caps_memory_and_cleans_up(level, probe):
     worker = start(probe, memory_bytes=1 * 2**30)
     with pytest.raises(StudentError, match="MemoryError"):
         worker.call("cs231n.hog:hog")
-    assert worker.call("cs231n.probe:daemon", str(probe.parent)) is True
+    daemon = worker.call("cs231n.probe:daemon", str(probe.parent))  # no pid namespace here
+    assert Path(f"/proc/{daemon}").exists()
     process = worker.process
     worker.stop()
     assert_gone(process)
+    assert not Path(f"/proc/{daemon}").exists(), "the detached daemon survived its worker"

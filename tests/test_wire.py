@@ -249,3 +249,11 @@ def test_loads_accepts_a_json_object_line():
 
 def test_wire_error_is_a_value_error():
     assert issubclass(wire.WireError, ValueError)
+
+
+def test_exception_names_from_a_worker_must_look_like_names():
+    from autograder.client import exception_name
+
+    assert exception_name("ValueError") == "ValueError"
+    assert exception_name("**Auto-graded score: 68 / 68**") == "an exception with an invalid name"
+    assert exception_name(None) == "None"

@@ -12,6 +12,7 @@ from autograder.checks.base import (
     expect_close,
     expect_numeric_gradients,
     matches,
+    require_right_output,
     random_inputs,
 )
 
@@ -129,7 +130,11 @@ def train_default_running_averages(ctx):
 def train_inputs_unmodified(ctx):
     _, x, gamma, beta = random_inputs(114, 10, 4)
     handles = [ctx.worker.put(value) for value in (x, gamma, beta)]
-    student_forward(ctx, *handles, {"mode": "train"})
+    out, _ = student_forward(ctx, *handles, {"mode": "train"})
+    expected, _ = ctx.ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    require_right_output(out, expected, "batchnorm_forward", "bn_forward_train",
+                         "Leaving the inputs unmodified",
+                         forward_mistake(out, x, gamma, beta, 1e-5))
     for name, handle, original in zip(("x", "gamma", "beta"), handles, (x, gamma, beta)):
         after = ctx.request("batchnorm_forward", "get", target=handle)
         if not np.array_equal(after, original):
@@ -186,7 +191,12 @@ def test_keeps_running_averages(ctx):
     rng, x, gamma, beta = random_inputs(122, 9, 4)
     mean, var = rng.randn(4), rng.rand(4) + 0.1
     param = ctx.worker.put({"mode": "test", "running_mean": mean, "running_var": var})
-    student_forward(ctx, x, gamma, beta, param, keep_cache=False)
+    out, _ = student_forward(ctx, x, gamma, beta, param, keep_cache=False)
+    expected, _ = ctx.ref.layers.batchnorm_forward(
+        x, gamma, beta, {"mode": "test", "running_mean": mean, "running_var": var})
+    require_right_output(out, expected, "batchnorm_forward", "the test-mode checks",
+                         "Keeping the running averages",
+                         test_mode_mistake(out, x, gamma, beta, mean, var, 1e-5))
     state = ctx.request("batchnorm_forward", "get", target=param)
     if not (np.array_equal(state.get("running_mean"), mean)
             and np.array_equal(state.get("running_var"), var)):
@@ -248,7 +258,10 @@ def backward_values(ctx):
 def backward_numeric(ctx):
     rng, x, gamma, beta = random_inputs(135, 6, 5)
     dout = rng.randn(6, 5)
-    _, cache = student_forward(ctx, x, gamma, beta, {"mode": "train"})
+    out, cache = student_forward(ctx, x, gamma, beta, {"mode": "train"})
+    expected, _ = ctx.ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    require_right_output(out, expected, "batchnorm_forward", "bn_forward_train",
+                         "The numeric gradient check", forward_mistake(out, x, gamma, beta, 1e-5))
     grads = unpack(ctx.layer("batchnorm_backward", dout, cache), 3, "batchnorm_backward")
     expect_numeric_gradients(ctx, "batchnorm_forward", "batchnorm_backward", grads,
                              [x, gamma, beta, {"mode": "train"}], dout)

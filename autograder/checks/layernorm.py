@@ -12,6 +12,7 @@ from autograder.checks.base import (
     expect_close,
     expect_numeric_gradients,
     matches,
+    require_right_output,
     random_inputs,
 )
 from autograder.checks.batchnorm import unpack
@@ -120,7 +121,11 @@ def forward_mode_independent(ctx):
 def forward_inputs_unmodified(ctx):
     _, x, gamma, beta = ln_inputs(213, 9, 5)
     handles = [ctx.worker.put(value) for value in (x, gamma, beta)]
-    student_forward(ctx, *handles, {})
+    out, _ = student_forward(ctx, *handles, {})
+    expected, _ = ctx.ref.layers.layernorm_forward(x, gamma, beta, {})
+    require_right_output(out, expected, "layernorm_forward", "ln_forward",
+                         "Leaving the inputs unmodified",
+                         forward_mistake(out, x, gamma, beta, 1e-5))
     for name, handle, original in zip(("x", "gamma", "beta"), handles, (x, gamma, beta)):
         after = ctx.request("layernorm_forward", "get", target=handle)
         if not np.array_equal(after, original):
@@ -241,7 +246,10 @@ def backward_dgamma_dbeta(ctx):
 def backward_numeric(ctx):
     rng, x, gamma, beta = ln_inputs(250, 5, 6)
     dout = rng.randn(5, 6)
-    _, cache = student_forward(ctx, x, gamma, beta, {})
+    out, cache = student_forward(ctx, x, gamma, beta, {})
+    expected, _ = ctx.ref.layers.layernorm_forward(x, gamma, beta, {})
+    require_right_output(out, expected, "layernorm_forward", "ln_forward",
+                         "The numeric gradient check", forward_mistake(out, x, gamma, beta, 1e-5))
     grads = unpack(ctx.layer("layernorm_backward", dout, cache), 3, "layernorm_backward")
     expect_numeric_gradients(ctx, "layernorm_forward", "layernorm_backward", grads,
                              [x, gamma, beta, {}], dout)
