@@ -1,0 +1,892 @@
+"""The adversarial suite (issue 5): hostile submissions gain nothing, harm nothing, leave nothing.
+
+Every attack of tests/attacks.py is a submission built here (no committed binaries), graded in ONE
+batch (`make grade`'s `batch.grade_folder`, two at a time) together with the honest reference and
+the untouched template. Each test then checks three things for its attack:
+
+(a) its score, per question, from grades.csv and its results.json: zero for what it did not
+    honestly compute (the honest parts of a reference-based attack keep their points);
+(b) the other submissions of the batch are unaffected: the reference still has 68 with status ok,
+    the template 0, their records are not forged, every submission's files are byte-identical;
+(c) nothing is left behind: no process of a sandbox uid, named like an attack or mentioning the
+    batch's folders; no file marked by an attack (or owned by a sandbox uid) in /tmp, /var/tmp,
+    /dev/shm or the repository; OUT holds exactly what the batch writes; a world-writable canary
+    folder the attacks tamper with is unchanged; listening sockets accepted nothing; the disk did
+    not fill.
+
+The batch needs the `full` sandbox (root + bubblewrap): several attacks walk `/`, append to files,
+forge records and signal every process they can see, which only namespaces make harmless. A root
+grader without it is a failure here, not a skip; a non-root one skips (its protections are weaker
+by design). The last two tests grade small batches with BN_SANDBOX=off: what limits and cleanup
+alone must still contain.
+
+Besides the issue's list, the batch holds a control (`zeros everywhere`: layers that return zeros
+of the right shapes, which the lying attacks build on) and two subtler attacks on the speed check
+(precomputing when the judge's dout is drawn; deferring the work past the timed calls).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import ipaddress
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import stat
+import string
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import attacks
+from autograder import batch, judge, otter_tests, paths, sandbox
+from autograder.checks import QUESTIONS
+
+FULL = {name: question.points for name, question in QUESTIONS.items()}
+TOTAL = sum(FULL.values())
+REFERENCE, TEMPLATE = "reference", "template"
+SETTINGS = judge.Settings(call_timeout=5.0, import_timeout=12.0,
+                          limits=sandbox.Limits(memory_bytes=1 * 2**30))
+BATCH_TIMEOUT = 120.0
+SANDBOX_UID_BASE = getattr(sandbox, "UID_BASE", None)
+NOBODY = 65534
+WATCHED = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+# The world around the batch: what it looked like before, what is left after ------------------
+
+def random_word(length: int = 10) -> str:
+    """Letters only: the judge elides long digit runs in student messages, never letters."""
+    return "".join(random.choices(string.ascii_lowercase, k=length))
+
+
+def local_addresses() -> tuple[str, ...]:
+    """The machine's own addresses (IPv4 from /proc/net/fib_trie, IPv6 but link-local)."""
+    found = set()
+    try:
+        lines = Path("/proc/net/fib_trie").read_text().splitlines()
+        for before, line in zip(lines, lines[1:]):
+            if "/32 host LOCAL" in line:
+                found.add(before.split()[-1])
+    except OSError:
+        pass
+    try:
+        for line in Path("/proc/net/if_inet6").read_text().splitlines():
+            raw = line.split()[0]
+            if not raw.startswith("fe80"):
+                found.add(str(ipaddress.IPv6Address(int(raw, 16))))
+    except OSError:
+        pass
+    return tuple(sorted(found))
+
+
+class Listeners:
+    """TCP and UDP on every address (IPv4 and IPv6), a unix socket and an abstract one."""
+
+    def __init__(self, unix_path: Path, abstract: str):
+        self.sockets: dict[str, socket.socket] = {}
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind(("0.0.0.0", 0))
+        self.tcp_port = tcp.getsockname()[1]
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("0.0.0.0", 0))
+        self.udp_port = udp.getsockname()[1]
+        self.sockets.update(tcp=tcp, udp=udp)
+        for kind, port in ((socket.SOCK_STREAM, self.tcp_port), (socket.SOCK_DGRAM, self.udp_port)):
+            try:
+                six = socket.socket(socket.AF_INET6, kind)
+                six.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                six.bind(("::", port))
+                self.sockets["tcp6" if kind == socket.SOCK_STREAM else "udp6"] = six
+            except OSError:
+                pass
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind(str(unix_path))
+        os.chmod(unix_path, 0o777)
+        hidden = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        hidden.bind("\0" + abstract)
+        self.sockets.update(unix=unix, abstract=hidden)
+        for name, sock in self.sockets.items():
+            if sock.type == socket.SOCK_STREAM:
+                sock.listen(64)
+            sock.setblocking(False)
+
+    def received(self) -> list[str]:
+        """What reached any listener (a connection waiting in a queue, or a datagram)."""
+        got = []
+        for name, sock in self.sockets.items():
+            try:
+                if sock.type == socket.SOCK_STREAM:
+                    connection, peer = sock.accept()
+                    connection.close()
+                    got.append(f"{name}: a connection from {peer!r}")
+                else:
+                    data, peer = sock.recvfrom(65536)
+                    got.append(f"{name}: a datagram from {peer!r}: {data[:60]!r}")
+            except BlockingIOError:
+                pass
+        return got
+
+    def close(self) -> None:
+        for sock in self.sockets.values():
+            sock.close()
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder` (symbolic links by their target), by relative path."""
+    hashes = {}
+    for directory, folders, files in os.walk(folder):
+        for name in files + [f for f in folders if Path(directory, f).is_symlink()]:
+            path = Path(directory, name)
+            key = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                hashes[key] = "link:" + os.readlink(path)
+            elif path.is_file():
+                hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:  # a socket, a fifo: its kind and mode
+                hashes[key] = f"special:{path.lstat().st_mode:o}"
+    return hashes
+
+
+def listing(folder: str) -> set[str]:
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
+
+
+def is_sandbox_uid(uid: int) -> bool:
+    return uid == NOBODY or (SANDBOX_UID_BASE is not None and uid >= SANDBOX_UID_BASE)
+
+
+def read_proc(pid: str, name: str) -> bytes:
+    return Path("/proc", pid, name).read_bytes()
+
+
+def proc_mentions(pid: str, text: str) -> bool:
+    """Whether process `pid` names `text` on its command line, in its environment or its cwd."""
+    needle = text.encode()
+    for name in ("cmdline", "environ"):
+        try:
+            if needle in read_proc(pid, name):
+                return True
+        except OSError:
+            pass
+    try:
+        return os.readlink(f"/proc/{pid}/cwd").startswith(text)
+    except OSError:
+        return False
+
+
+def stray_processes(roots: list[str], token: str) -> list[str]:
+    """Processes an attack or the batch left: named like an attack, mentioning the suite's
+    folders, or running as a sandbox uid whose grading process is gone or is this suite's."""
+    me = str(os.getpid())
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or pid == me:
+            continue
+        try:
+            comm = read_proc(pid, "comm").decode(errors="replace").strip()
+            uid = os.stat(f"/proc/{pid}").st_uid
+            command = read_proc(pid, "cmdline").replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        why = ""
+        if (comm.startswith("bnatk") and comm.endswith(token[:6])) or (
+                "bnatk" in command and token[:6] in command):
+            why = "an attack's process"
+        elif any(proc_mentions(pid, root) for root in roots):
+            why = "mentions the suite's folders"
+        elif is_sandbox_uid(uid):
+            owner = (uid - SANDBOX_UID_BASE) >> 4 if SANDBOX_UID_BASE and uid >= SANDBOX_UID_BASE \
+                else None
+            if owner is None or not Path(f"/proc/{owner}").exists() or any(
+                    proc_mentions(str(owner), root) for root in roots):
+                why = f"runs as sandbox uid {uid} and its grading process is gone or ours"
+        if why:
+            found.append(f"pid {pid} ({comm}, uid {uid}): {why}: {command[:160]}")
+    return found
+
+
+def wait_for_no_strays(roots: list[str], token: str, grace: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + grace
+    strays = stray_processes(roots, token)
+    while strays and time.monotonic() < deadline:
+        time.sleep(0.2)
+        strays = stray_processes(roots, token)
+    return strays
+
+
+def marked_files(tops, marks: list[str], skip: list[str], since: float) -> list[str]:
+    """Files and folders below `tops` that an attack made: owned by a sandbox uid, named with a
+    mark, or (new or changed since `since`, small) containing a mark."""
+    needles = [mark.encode() for mark in marks]
+    found = []
+    for top in tops:
+        for directory, folders, files in os.walk(top):
+            folders[:] = [f for f in folders if str(Path(directory, f)) not in skip
+                          and f not in (".git", ".venv", "node_modules")]
+            for name in folders + files:
+                path = Path(directory, name)
+                try:
+                    info = path.lstat()
+                except OSError:
+                    continue
+                why = ""
+                if is_sandbox_uid(info.st_uid):
+                    why = f"owned by sandbox uid {info.st_uid}"
+                elif any(mark in name for mark in marks):
+                    why = "named with an attack's mark"
+                elif (stat.S_ISREG(info.st_mode) and info.st_mtime >= since
+                      and info.st_size < 2**20):
+                    try:
+                        data = path.read_bytes()
+                    except OSError:
+                        data = b""
+                    if any(needle in data for needle in needles):
+                        why = "holds an attack's mark"
+                if why:
+                    found.append(f"{path}: {why}")
+    return found
+
+
+def out_files(out: Path) -> set[str]:
+    return {path.relative_to(out).as_posix() for path in out.rglob("*")}
+
+
+@dataclass
+class Before:
+    submissions: dict[str, str]
+    canary: dict[str, str]
+    watched: dict[str, set[str]]
+    top: set[str]
+    free: int
+    started: float
+
+
+@dataclass
+class World:
+    """A graded batch and everything the tests check about it."""
+
+    intel: attacks.Intel
+    submissions: Path
+    out: Path
+    canary: Path
+    result: batch.BatchResult
+    before: Before
+    seconds: float
+    strays: list[str] = field(default_factory=list)
+    files_left: list[str] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)
+    free_after: int = 0
+    problems: list[str] = field(default_factory=list)  # (c), computed once after the batch
+
+    # Reading the gradebook and the records
+
+    def rows(self) -> dict[str, dict]:
+        text = (self.out / batch.GRADEBOOK).read_text(encoding="utf-8")
+        return {row["submission"]: row for row in csv.DictReader(io.StringIO(text))}
+
+    def row(self, name: str) -> dict:
+        rows = self.rows()
+        assert name in rows, f"no gradebook row for {name!r}; rows: {sorted(rows)}"
+        return rows[name]
+
+    def record(self, name: str) -> dict:
+        return json.loads((self.out / name / batch.RECORD).read_text(encoding="utf-8"))
+
+    def feedback(self, name: str) -> str:
+        return (self.out / name / batch.FEEDBACK).read_text(encoding="utf-8")
+
+    def student_texts(self, name: str) -> str:
+        """What the student sees: feedback.md and results.json."""
+        return self.feedback(name) + "\n" + (self.out / name / batch.RECORD).read_text(
+            encoding="utf-8")
+
+    def scores(self, name: str) -> dict[str, float]:
+        """Per question, from grades.csv, checked against results.json."""
+        row = self.row(name)
+        scores = {q: float(row[q]) for q in QUESTIONS}
+        record = self.record(name)
+        from_record = {test["name"]: float(test["score"]) for test in record["tests"]}
+        assert from_record == pytest.approx(scores, abs=1e-3), (
+            f"{name}: results.json's scores {from_record} differ from grades.csv's {scores}")
+        assert float(record["score"]) == pytest.approx(float(row["total"]), abs=1e-3), name
+        return scores
+
+
+def tamper_canary(folder: Path) -> None:
+    """A world-writable folder of world-writable files: only the mount namespace protects it."""
+    folder.chmod(0o777)
+    (folder / "cs231n").mkdir(mode=0o777)
+    contents = {"victim.txt": "the attacks must not change this\n",
+                "delete-me.txt": "the attacks must not delete this\n",
+                "results.json": json.dumps({"score": 0}) + "\n",
+                "grades.csv": "submission,total\ncanary,0\n",
+                "cs231n/layers.py": "# a canary package\n"}
+    for name, text in contents.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o666)
+    (folder / "cs231n").chmod(0o777)
+
+
+def open_up(folder: Path) -> None:
+    """World-writable, so that only the sandbox's private view protects it (not permissions)."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
+
+
+def build_submissions(submissions: Path, scratch: Path, intel: attacks.Intel,
+                      chosen: list[attacks.Attack]) -> None:
+    """The reference as a folder, the template as a zip, every attack as a zip."""
+    shutil.copytree(paths.SOLUTIONS / paths.PACKAGE_NAME, submissions / REFERENCE / "cs231n",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(paths.SOLUTIONS / paths.NOTEBOOK_NAME,
+                    submissions / REFERENCE / paths.NOTEBOOK_NAME)
+    template = scratch / "template"
+    shutil.copytree(paths.STUDENT_TEMPLATE / paths.PACKAGE_NAME, template / "cs231n",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    attacks.export(submissions / f"{TEMPLATE}.zip", template,
+                   paths.STUDENT_TEMPLATE / paths.NOTEBOOK_NAME)
+    for index, attack in enumerate(chosen):
+        folder = attacks.build(attack, scratch / f"attack-{index:02d}", intel, index)
+        notebook = (paths.SOLUTIONS if attack.base == "reference" else paths.STUDENT_TEMPLATE)
+        attacks.export(submissions / f"{attack.name}.zip", folder, notebook / paths.NOTEBOOK_NAME)
+
+
+def take_before(submissions: Path, canary: Path | None) -> Before:
+    return Before(file_hashes(submissions), file_hashes(canary) if canary else {},
+                  {folder: listing(folder) for folder in WATCHED}, listing("/"),
+                  shutil.disk_usage("/").free, time.time())
+
+
+def look_after(world: World, roots: list[str], marks: list[str], skip: list[str],
+               expected_out: set[str] | None, listeners: Listeners | None) -> None:
+    """Everything (c) checks, once: processes, files, OUT, submissions, canary, sockets, disk."""
+    intel, before = world.intel, world.before
+    world.strays = wait_for_no_strays(roots, intel.token)
+    world.files_left = marked_files([*WATCHED, str(paths.ROOT)], marks, skip, before.started - 1)
+    world.received = listeners.received() if listeners else []
+    world.free_after = shutil.disk_usage("/").free
+    problems = []
+    if world.strays:
+        problems.append("processes left running: " + "; ".join(world.strays))
+    if world.files_left:
+        problems.append("files left by attacks: " + "; ".join(world.files_left[:20]))
+    if world.received:
+        problems.append("the listeners were reached: " + "; ".join(world.received))
+    after = file_hashes(world.submissions)
+    changed = sorted(name for name in set(after) | set(before.submissions)
+                     if after.get(name) != before.submissions.get(name))
+    if changed:
+        problems.append(f"submission files changed, added or removed: {changed[:20]}")
+    if before.canary:
+        canary = file_hashes(world.canary)
+        changed = sorted(name for name in set(canary) | set(before.canary)
+                         if canary.get(name) != before.canary.get(name))
+        if changed:
+            problems.append(f"the canary folder changed: {changed}")
+    if listing("/") != before.top:
+        problems.append(f"/ changed: added {sorted(listing('/') - before.top)}, removed "
+                        f"{sorted(before.top - listing('/'))}")
+    if expected_out is not None:
+        extra = out_files(world.out) - expected_out
+        if extra:
+            problems.append(f"OUT holds files the batch does not write: {sorted(extra)[:20]}")
+    if before.free - world.free_after > 2**30:
+        problems.append(f"the disk lost {(before.free - world.free_after) / 2**30:.1f} GiB")
+    world.problems = problems
+
+
+def expected_out_files(names: list[str], out: Path) -> set[str]:
+    """What grade_folder writes: the gradebook, its lock, and per submission its record and
+    feedback (and grader-error.log where the grader itself crashed)."""
+    files = {batch.GRADEBOOK, batch.LOCK}
+    for name in names:
+        files |= {name, f"{name}/{batch.RECORD}", f"{name}/{batch.FEEDBACK}"}
+        if (out / name / batch.GRADER_LOG).exists():
+            files.add(f"{name}/{batch.GRADER_LOG}")
+    return files
+
+
+@pytest.fixture(scope="module")
+def world():
+    """Every attack of attacks.BIG_BATCH, the reference and the template, graded in one batch."""
+    protections = sandbox.protections()
+    if protections.level != "full":
+        message = (f"the adversarial batch needs the 'full' sandbox; here: {protections.summary}")
+        if os.geteuid() == 0:
+            pytest.fail("the grader runs as root but " + message)
+        pytest.skip(message)
+    root = Path(tempfile.mkdtemp(prefix="bn-attacks-"))
+    canary = Path(tempfile.mkdtemp(prefix="bn-canary-"))
+    listeners = None
+    try:
+        submissions, out, scratch = root / "submissions", root / "out", root / "build"
+        token, forged = random_word(), "FORGED" + random_word()
+        tamper_canary(canary)
+        listeners = Listeners(canary / "listener.sock", f"bnatk-listener-{token}")
+        names = [REFERENCE, TEMPLATE, *(attack.name for attack in attacks.BIG_BATCH)]
+        intel = attacks.Intel(
+            token=token, forged=forged, root=str(root), submissions=str(submissions),
+            out=str(out), canary=str(canary), repo=str(paths.ROOT),
+            addresses=local_addresses(), tcp_port=listeners.tcp_port,
+            udp_port=listeners.udp_port, unix_socket=str(canary / "listener.sock"),
+            abstract_socket=f"bnatk-listener-{token}", names=tuple(names))
+        build_submissions(submissions, scratch, intel, attacks.BIG_BATCH)
+        shutil.rmtree(scratch)
+        out.mkdir()
+        open_up(root)
+        before = take_before(submissions, canary)
+        start = time.monotonic()
+        result = batch.grade_folder(submissions, out, jobs=2, timeout=BATCH_TIMEOUT,
+                                    settings=SETTINGS, progress=False, report=False)
+        world = World(intel, submissions, out, canary, result, before, time.monotonic() - start)
+        look_after(world, [str(root), str(canary)], [token, forged],
+                   [str(submissions), str(out), str(canary)], expected_out_files(names, out),
+                   listeners)
+        if listing(str(root)) != {"submissions", "out"}:
+            world.problems.append(f"the suite's folder holds {sorted(listing(str(root)))}")
+        yield world
+    finally:
+        if listeners is not None:
+            listeners.close()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(canary, ignore_errors=True)
+
+
+# The three checks ------------------------------------------------------------------------------
+
+def assert_scores(world: World, name: str, zero: list[str] | str = "all",
+                  status: str | re.Pattern = "ok") -> dict[str, float]:
+    """(a): `zero` questions score 0 (all of them by default), every other one full points."""
+    scores = world.scores(name)
+    row = world.row(name)
+    zero = list(QUESTIONS) if zero == "all" else zero
+    expected = {q: 0.0 if q in zero else float(FULL[q]) for q in QUESTIONS}
+    wrong = {q: f"{scores[q]:g} (expected {expected[q]:g})" for q in QUESTIONS
+             if abs(scores[q] - expected[q]) > 1e-3}
+    assert not wrong, (f"{name!r} scored {row['total']} with status {row['status']!r}; "
+                       f"wrong per question: {wrong}")
+    if isinstance(status, re.Pattern):
+        assert status.search(row["status"]), f"{name!r}: status {row['status']!r}"
+    else:
+        assert row["status"] == status, f"{name!r}: status {row['status']!r}, expected {status!r}"
+    return scores
+
+
+def assert_others_unaffected(world: World, name: str | None = None) -> None:
+    """(b): the reference and the template graded as alone; no record forged; files intact."""
+    rows = world.rows()
+    assert len(rows) == len(attacks.BIG_BATCH) + 2, f"gradebook rows: {sorted(rows)}"
+    assert_scores(world, REFERENCE, zero=[])
+    assert_scores(world, TEMPLATE, zero="all")
+    for other in (REFERENCE, TEMPLATE):
+        record = world.record(other)
+        assert record["extra_data"]["batch"]["submission"] == other, record["extra_data"]
+        assert record["extra_data"]["batch"]["row"] == rows[other], (
+            f"{other}'s record and gradebook row differ: {record['extra_data']['batch']['row']} "
+            f"vs {rows[other]}")
+        feedback = world.feedback(other)
+        expected = TOTAL if other == REFERENCE else 0
+        assert f"**Auto-graded score: {expected:g} / {TOTAL:g}**" in feedback, feedback[:400]
+    for submission in rows:
+        texts = world.student_texts(submission)
+        assert world.intel.forged not in texts, (
+            f"{submission}'s feedback or record holds the forger's mark {world.intel.forged}")
+    gradebook = (world.out / batch.GRADEBOOK).read_text(encoding="utf-8")
+    assert world.intel.forged not in gradebook, "grades.csv holds a forged row"
+    assert world.result.rows == list(rows.values()), "the batch's result and grades.csv differ"
+
+
+def assert_nothing_left(world: World) -> None:
+    """(c): no process, file, connection or change outside OUT's expected contents."""
+    assert not world.problems, "\n".join(world.problems)
+
+
+def report_of(world: World, name: str, kind: str) -> str:
+    """The attack's own report (`<KIND> <token> ...`) as the feedback shows it."""
+    found = re.search(rf"{kind} {world.intel.token}[^\n|]*", world.feedback(name))
+    assert found, (f"{name!r}: no '{kind}' report in its feedback (did the attack run?):\n"
+                   + world.feedback(name)[:3000])
+    return found.group(0)
+
+
+def report_field(report: str, key: str) -> str:
+    found = re.search(rf"\b{key}=(\S+)", report)
+    assert found, f"no {key}= in the attack's report: {report}"
+    return found.group(1)
+
+
+def check_attack(world: World, name: str, zero: list[str] | str = "all",
+                 status: str | re.Pattern = "ok") -> dict[str, float]:
+    scores = assert_scores(world, name, zero, status)
+    assert_others_unaffected(world, name)
+    assert_nothing_left(world)
+    return scores
+
+
+# The attacks ----------------------------------------------------------------------------------
+
+def test_honest_submissions_are_graded_normally_beside_the_attacks(world):
+    """The reference scores 68 with status ok, the template 0 with status ok; the batch ran
+    under the full sandbox and within its time."""
+    assert "'full'" in world.result.sandbox, world.result.sandbox
+    assert_others_unaffected(world)
+    assert_nothing_left(world)
+    ratio = world.record(REFERENCE)["extra_data"]["measurements"]["alt_time_ratio"]
+    assert ratio < 1.9, f"the reference's own speed ratio is {ratio}"
+    print(f"\nthe adversarial batch: {len(world.rows())} submissions in {world.seconds:.1f} s")
+    for name, row in world.rows().items():
+        ratio = world.record(name)["extra_data"]["measurements"].get("alt_time_ratio", "")
+        print(f"  {name:42s} {row['total']:>7s} {ratio!s:>6s}  {row['status'][:80]}")
+
+
+def gains_nothing_over_zeros(world: World, name: str) -> None:
+    """(a) for an attack whose layers return zeros (and lie, print or patch around them): 0
+    points. First what its trick adds to plain zeros (the control), which must be nothing, then
+    the 0 itself (plain zeros must earn nothing either: test_trivial_outputs_earn_nothing)."""
+    scores, zeros = world.scores(name), world.scores(attacks.TRIVIAL_ZEROS.name)
+    gained = {q: round(scores[q] - zeros[q], 4) for q in QUESTIONS if scores[q] > zeros[q]}
+    assert not gained, f"{name!r}: its trick earns points that plain zeros do not: {gained}"
+    check_attack(world, name)
+
+
+def test_trivial_outputs_earn_nothing(world):
+    """Every layer returns zeros of the right shapes (a constant forward that never touches its
+    inputs, a zero backward): it computes nothing, so it must score 0. (This is the control of
+    the lying attacks: whatever it earns, they earn without lying.)"""
+    check_attack(world, attacks.TRIVIAL_ZEROS.name)
+
+
+def test_infinite_loop_in_a_function(world):
+    """batchnorm_backward loops forever: each call is stopped at the call timeout; bn_backward
+    scores 0, every other question full points (58), status ok."""
+    check_attack(world, attacks.INFINITE_LOOP.name, zero=["bn_backward"])
+    feedback = world.feedback(attacks.INFINITE_LOOP.name)
+    assert "timed out after 5 s" in feedback, feedback[:2000]
+
+
+def test_hang_at_import(world):
+    """The package never finishes importing: status 'timed out at import', 0 everywhere."""
+    check_attack(world, attacks.HANG_AT_IMPORT.name, status="timed out at import")
+
+
+def test_sys_exit_at_import(world):
+    """sys.exit(0) at import: the import fails with SystemExit, 0 everywhere."""
+    check_attack(world, attacks.SYS_EXIT_AT_IMPORT.name,
+                 status=re.compile(r"^SystemExit at import"))
+
+
+def test_os_exit_in_a_function(world):
+    """os._exit(0) inside batchnorm_backward: the worker dies on each call and is restarted for
+    the next check; bn_backward scores 0, everything else full points (58), status ok."""
+    check_attack(world, attacks.OS_EXIT_IN_A_FUNCTION.name, zero=["bn_backward"])
+    assert "exited with status 0" in world.feedback(attacks.OS_EXIT_IN_A_FUNCTION.name)
+
+
+def test_memory_bomb(world):
+    """batchnorm_backward allocates until the address-space limit stops it (MemoryError):
+    bn_backward scores 0, everything else full points, status ok."""
+    check_attack(world, attacks.MEMORY_BOMB.name, zero=["bn_backward"])
+    assert "MemoryError" in world.feedback(attacks.MEMORY_BOMB.name)
+
+
+def test_fork_flood(world):
+    """On the reference, at import: 5 detached daemons (double fork, new session, cwd /,
+    exec'd as sleep), then 300 children (own sessions, SIGTERM ignored, sleeping 1000 s): the
+    process limit stops the flood, the honest code still scores 68 with status ok, and no child
+    or daemon survives the grading."""
+    check_attack(world, attacks.FORK_FLOOD.name, zero=[])
+
+
+def test_disk_filler(world):
+    """Writes until it fails to its cwd, $TMPDIR, $HOME, /tmp, /var/tmp, /dev/shm, / and the
+    folders it was told of, and to its stdout: only its size-limited scratch takes anything (at
+    most Limits.scratch_bytes in total), its stdout at most Limits.file_bytes, the host disk
+    does not fill, nothing is left; 0 points."""
+    name = attacks.disk_filler().name
+    check_attack(world, name)
+    report = report_of(world, name, "FILLED")
+    total = int(report_field(report, "total_mib"))
+    limit = getattr(SETTINGS.limits, "scratch_bytes", 0) // 2**20
+    assert 0 < total <= limit + 1, (f"the disk filler wrote {total} MiB in total; the scratch "
+                                    f"allows {limit} MiB ({report})")
+    assert ":cap" not in report, f"a target took everything the filler offered: {report}"
+    logged = int(report_field(report, "where").split("stdout=")[1].split(":")[0])
+    assert logged <= SETTINGS.limits.file_bytes // 2**20, (
+        f"the filler wrote {logged} MiB to its stdout: {report}")
+
+
+def test_forging_results_files(world):
+    """Writes results.json, grades.csv and feedback.md everywhere it can name or find (walking
+    /, OUT-like and writable folders, /autograder/results, paths from /proc and its mount
+    table, parents of its cwd), at import and during grading: nothing lands outside its own
+    scratch; its score stays 0; every record and the gradebook are the batch's own."""
+    name = attacks.FORGE_RESULTS.name
+    check_attack(world, name)
+    report = report_of(world, name, "FORGE")
+    assert report_field(report, "armed") == "1", f"the forger did not run armed: {report}"
+    assert report_field(report, "outside") == "0", f"forged files outside scratch: {report}"
+    assert "autograder" not in listing("/"), "/autograder was created on the host"
+
+
+def test_printing_a_fake_score(world):
+    """Prints '{"score": 68}', 'total 68/68' and 'All tests passed!' to stdout, stderr and
+    fds 1 and 2, returns zeros from its forward functions and raises '**Auto-graded score:
+    68 / 68** All tests passed!' from its backward ones: scores 0; the printed text reaches
+    neither its feedback nor its record, and the only score line the feedback shows is the
+    judge's."""
+    name = attacks.FAKE_SCORE.name
+    texts = world.student_texts(name)
+    for fake in ("total 68/68", '"score": 68, "max_score": 68', "bn_forward_train 10/10"):
+        assert fake not in texts, f"printed text {fake!r} reached the student's feedback"
+    feedback = world.feedback(name)
+    # Its exception text may be quoted in a failure message, but escaped: never as formatting.
+    shown = [line.strip() for line in feedback.splitlines() if "**Auto-graded score" in line]
+    judged = f"**Auto-graded score: {float(world.row(name)['total']):g} / {TOTAL:g}**"
+    assert shown == [judged], (
+        "the feedback shows a score line the student wrote (an exception message rendered "
+        f"as markdown): {shown}")
+    quoted = [line for line in feedback.splitlines() if "Auto-graded score: 68" in line]
+    assert quoted and all(r"raised RuntimeError" in line and r"\*\*Auto-graded" in line
+                          for line in quoted), quoted
+    gains_nothing_over_zeros(world, name)
+
+
+def test_monkeypatching_numpy_the_judge_and_the_clock(world):
+    """Patches np.allclose/isclose/array_equal/testing, abs/max/all/any/linalg.norm, ndarray
+    methods (through its type dict), the clock (time.*, os.times, resource.getrusage) and tries
+    to import the judge's comparison helpers from everywhere (it must fail); the stubs return
+    zeros: 0 points."""
+    name = attacks.MONKEYPATCH.name
+    report = report_of(world, name, "PATCHED")
+    assert report_field(report, "judge_import") == "no", (
+        f"student code imported autograder.checks.base: {report}")
+    assert int(report_field(report, "patched")) > 10, f"the patches did not apply: {report}"
+    gains_nothing_over_zeros(world, name)
+
+
+def test_clock_patch_on_a_staged_alt_earns_no_speed(world):
+    """batchnorm_backward_alt = the staged graph, with every clock the worker can read stopped:
+    its values are right (bn_backward_alt 6) but the speed question scores 0 (the judge times
+    the worker by the kernel's accounting); everything else full points."""
+    name = attacks.CLOCK_ON_STAGED_ALT.name
+    check_attack(world, name, zero=["bn_backward_alt_speed"])
+    assert "took" in world.feedback(name) and "the time of the reference" in world.feedback(name)
+
+
+def test_lying_ndarray_subclasses(world):
+    """Returns ndarray subclasses whose ==, -, abs, ufuncs, array functions, tolist, all, max
+    and float lie, holding zeros: the judge reads plain arrays only, 0 points."""
+    gains_nothing_over_zeros(world, attacks.LYING_SUBCLASSES.name)
+
+
+def speed_check(world: World, name: str) -> None:
+    ratio = world.record(name)["extra_data"]["measurements"].get("alt_time_ratio")
+    reference = world.record(REFERENCE)["extra_data"]["measurements"].get("alt_time_ratio")
+    speed = world.scores(name)["bn_backward_alt_speed"]
+    assert speed == 0, (f"{name!r} earned the speed question ({speed:g} points) with the staged "
+                        f"graph: measured ratio {ratio} (the reference's own: {reference}; at "
+                        "most 1.9 passes)")
+    check_attack(world, name, zero=["bn_backward_alt_speed"])
+
+
+def test_memoizing_between_the_speed_tests_calls(world):
+    """batchnorm_backward_alt = the staged graph behind a cache keyed on the inputs (ids and
+    bytes): the judge's douts are fresh, so nothing is gained; bn_backward_alt keeps its 6
+    points (its values are honest), bn_backward_alt_speed scores 0."""
+    speed_check(world, attacks.MEMOIZING.name)
+
+
+def test_precomputing_in_the_dout_generator(world):
+    """Patches np.random.default_rng, which the worker uses to draw the speed check's douts, so
+    that the staged graph's answer is computed when each dout is drawn (outside the timed
+    calls) and alt only looks it up: bn_backward_alt_speed must score 0."""
+    speed_check(world, attacks.PRECOMPUTING.name)
+
+
+def test_deferring_the_work_past_the_timed_calls(world):
+    """Called by the worker's timed batch, alt returns a lazy object that computes the staged
+    graph only when the judge reads it (the judge reads only a few sampled calls):
+    bn_backward_alt_speed must score 0."""
+    speed_check(world, attacks.DEFERRING.name)
+
+
+def test_searching_for_the_reference_or_another_submission(world):
+    """Walks / (and the repository, SUBMISSIONS and every path it can name) for another cs231n
+    package or a zip holding one, to import it and delegate every stub to it: it finds none,
+    0 points."""
+    name = attacks.SEARCH_REFERENCE.name
+    check_attack(world, name)
+    report = report_of(world, name, "SEARCH")
+    assert report_field(report, "donors") == "0" and report_field(report, "candidates") == "0", \
+        f"the search found packages to copy: {report}"
+
+
+def hidden_lines(world: World, folder: Path) -> list[str]:
+    """Distinctive lines of the hidden checks and of the otter test files (long enough, and not
+    something honest feedback shows, such as a check's title)."""
+    otter_tests.write_test_files(folder)
+    sources = [*sorted((paths.ROOT / "autograder" / "checks").glob("*.py")),
+               *sorted(folder.glob("*.py"))]
+    honest = world.student_texts(REFERENCE) + world.student_texts(TEMPLATE)
+    lines = set()
+    for source in sources:
+        for line in source.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if 25 <= len(line) <= 150 and line not in honest:
+                lines.add(line)
+    return sorted(lines)
+
+
+def test_searching_for_the_hidden_tests(world, tmp_path):
+    """Walks / for the hidden checks and otter test files (anything under autograder/, checks/,
+    tests/, or mentioning bn_forward_train, OK_FORMAT or CheckFailed) and raises their text:
+    finds nothing, 0 points, and no distinctive line of them reaches any feedback.md or
+    results.json of the batch."""
+    name = attacks.SEARCH_HIDDEN_TESTS.name
+    check_attack(world, name)
+    report = report_of(world, name, "HIDDEN")
+    assert report_field(report, "files") == "0", f"the hidden tests were found: {report}"
+    lines = hidden_lines(world, tmp_path / "otter")
+    assert len(lines) > 100, len(lines)
+    for submission in world.rows():
+        texts = world.student_texts(submission)
+        leaked = [line for line in lines if line in texts]
+        assert not leaked, f"{submission}'s feedback holds lines of the hidden tests: {leaked[:5]}"
+
+
+def test_opening_a_network_connection(world):
+    """TCP and UDP to listeners on every address of the machine (127.0.0.1, ::1 and the others),
+    a unix socket in a world-writable /tmp folder and an abstract unix socket: no connection is
+    made, no listener receives anything, 0 points."""
+    name = attacks.NETWORK.name
+    check_attack(world, name)
+    report = report_of(world, name, "NET")
+    assert report_field(report, "connected") == "0", f"a connection was made: {report}"
+    assert world.received == [], world.received
+
+
+def test_signalling_the_grader(world):
+    """For 2 s at import: SIGKILL to its parent, kill(-1), to every pid and process group it
+    can see; then killpg(0) kills itself: status 'crashed at import', 0 points; the batch
+    completes and every other submission is graded normally."""
+    check_attack(world, attacks.SIGNALS.name, status=re.compile(r"^crashed at import"))
+    assert len(world.rows()) == len(attacks.BIG_BATCH) + 2
+    assert all(row["status"] != batch.NOT_GRADED for row in world.rows().values())
+
+
+def test_appending_to_other_submissions(world):
+    """Appends to every .py, .zip and .ipynb of SUBMISSIONS (it is told where it is) and of
+    whatever it finds from its cwd, argv, environ, /proc and a walk of /, and tampers with a
+    canary folder: nothing outside its scratch changes, 0 points."""
+    name = attacks.APPEND_TO_OTHERS.name
+    check_attack(world, name)
+    report = report_of(world, name, "APPEND")
+    assert report_field(report, "armed") == "1", f"the attack did not run armed: {report}"
+    assert report_field(report, "outside") == "0", f"files outside scratch changed: {report}"
+
+
+# Without namespaces ----------------------------------------------------------------------------
+
+def offline_intel(root: Path, submissions: Path, out: Path, token: str) -> attacks.Intel:
+    """What the fallback attacks are told: real folders, no canary, sockets and listeners."""
+    return attacks.Intel(
+        token=token, forged="FORGED" + random_word(), root=str(root),
+        submissions=str(submissions), out=str(out), canary=str(root / "no-canary"),
+        repo=str(paths.ROOT), addresses=(), tcp_port=9, udp_port=9,
+        unix_socket=str(root / "no-socket"), abstract_socket="none")
+
+
+def test_fallback_without_namespaces_still_contains_loops_memory_forks_and_disk(
+        tmp_path, monkeypatch):
+    """BN_SANDBOX=off (the `limits` level): an infinite loop, a memory bomb, a fork flood and a
+    disk filler (scratch only: without namespaces /tmp is the host's) are still contained: the
+    attacked question scores 0, the honest parts and the other submissions score as usual, and
+    no process or file is left; the batch reports the 'limits' level."""
+    questions = ["bn_forward_train", "bn_backward"]
+    root = tmp_path
+    submissions, out, scratch = root / "submissions", root / "out", root / "build"
+    token = random_word()
+    intel = offline_intel(root, submissions, out, token)
+    build_submissions(submissions, scratch, intel, attacks.FALLBACK)
+    shutil.rmtree(scratch)
+    names = [REFERENCE, TEMPLATE, *(attack.name for attack in attacks.FALLBACK)]
+    before = take_before(submissions, None)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setenv(sandbox.SETTING, "off")
+            sandbox.protections.cache_clear()
+            assert sandbox.protections().level == "limits"
+            start = time.monotonic()
+            result = batch.grade_folder(submissions, out, jobs=2, timeout=60, settings=SETTINGS,
+                                        questions=questions, progress=False, report=False)
+            seconds = time.monotonic() - start
+    finally:
+        sandbox.protections.cache_clear()
+    assert "'limits'" in result.sandbox, f"the batch reports {result.sandbox!r}"
+    world = World(intel, submissions, out, root / "no-canary", result, before, seconds)
+    look_after(world, [str(root)], [token], [str(submissions), str(out)],
+               expected_out_files(names, out), None)
+    rows = {row["submission"]: row for row in result.rows}
+    honest = {q: float(FULL[q]) for q in questions}
+
+    def scores(name):
+        return {q: float(rows[name][q]) for q in questions}
+
+    expected = {REFERENCE: honest, TEMPLATE: {q: 0.0 for q in questions},
+                attacks.INFINITE_LOOP.name: {**honest, "bn_backward": 0.0},
+                attacks.MEMORY_BOMB.name: {**honest, "bn_backward": 0.0},
+                attacks.FORK_FLOOD.name: honest,
+                attacks.FALLBACK[-1].name: {q: 0.0 for q in questions}}
+    for name, want in expected.items():
+        assert scores(name) == want, (f"{name!r} without namespaces: {scores(name)} (status "
+                                      f"{rows[name]['status']!r}), expected {want}")
+        assert rows[name]["status"] == "ok", (name, rows[name]["status"])
+    report = re.search(rf"FILLED {token}[^\n]*", (out / attacks.FALLBACK[-1].name /
+                                                  batch.FEEDBACK).read_text())
+    assert report and "total_mib=" in report.group(0), "the disk filler did not report"
+    assert not world.problems, "\n".join(world.problems)
+    assert not (out / batch.WORK).exists()
+
+
+def test_fallback_detached_daemons_are_gone_after_grading(tmp_path, monkeypatch):
+    """BN_SANDBOX=off, the reference with 3 detached daemons started at import (double fork,
+    new session, cwd /, exec'd as sleep: nothing points at the worker any more): bn_forward_train
+    still scores 10, and when the submission is done no daemon is left (the issue: every
+    process it started is gone, at every level)."""
+    submissions, out, scratch = tmp_path / "submissions", tmp_path / "out", tmp_path / "build"
+    token = random_word()
+    intel = offline_intel(tmp_path, submissions, out, token)
+    folder = attacks.build(attacks.DETACHED_DAEMONS, scratch, intel, 0)
+    attacks.export(submissions / "daemons.zip", folder, paths.SOLUTIONS / paths.NOTEBOOK_NAME)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setenv(sandbox.SETTING, "off")
+            sandbox.protections.cache_clear()
+            result = batch.grade_folder(submissions, out, jobs=1, timeout=60, settings=SETTINGS,
+                                        questions=["bn_forward_train"], progress=False,
+                                        report=False)
+        left = wait_for_no_strays([str(tmp_path)], token, grace=3)
+    finally:
+        sandbox.protections.cache_clear()
+        for line in stray_processes([str(tmp_path)], token):  # never leave them running
+            with contextlib.suppress(OSError):
+                os.kill(int(line.split()[1]), signal.SIGKILL)
+    assert "'limits'" in result.sandbox, result.sandbox
+    row = result.rows[0]
+    assert (row["bn_forward_train"], row["status"]) == ("10", "ok"), row
+    assert not left, "daemons left running after grading: " + "; ".join(left)
