@@ -179,7 +179,8 @@ def failed_grade(status: str, message: str, seconds: float = 0.0) -> judge.Grade
 
 
 def grade_one(submission: Path, scratch: Path, settings: judge.Settings,
-              questions=None) -> tuple[judge.Grade, list[str]]:
+              questions=None, reference_dir: Path = paths.SOLUTIONS / paths.PACKAGE_NAME
+              ) -> tuple[judge.Grade, list[str]]:
     """Copy what grading needs out of `submission` into `scratch`, grade it there."""
     start = time.monotonic()
     prepared = extract.prepare(submission, scratch / "submission")
@@ -192,7 +193,8 @@ def grade_one(submission: Path, scratch: Path, settings: judge.Settings,
                                  "not graded: the submission holds no cs231n/layers.py (export "
                                  "it with the notebook's last cell)")
         else:
-            grade = judge.grade(root, settings, only=list(questions) if questions else None)
+            grade = judge.grade(root, settings, reference_dir,
+                                only=list(questions) if questions else None)
     grade.seconds = time.monotonic() - start
     return restrict(grade, questions), prepared.notes
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from autograder import judge, otter_tests, results, sandbox
-from autograder.submission import package_root
+from autograder import batch, judge, otter_tests, results, sandbox
 
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
 SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
@@ -35,13 +35,11 @@ def close_to_other_users(*folders: Path) -> None:
 
 def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     close_to_other_users(root / "source", root / "submission", root / "results")
-    submission = package_root(root / "submission")
-    if submission is None:
-        grade = judge.Grade("no cs231n/layers.py", judge.empty_results(
-            "not graded: the submission holds no cs231n/layers.py (export it with the "
-            "notebook's last cell)"))
-    else:
-        grade = judge.grade(submission, reference_dir=reference_dir)
+    # The same safe copy as make grade's: regular files only (no symbolic link into the
+    # reference), size caps, line endings normalized.
+    with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
+        grade, _ = batch.grade_one(root / "submission", Path(scratch), judge.Settings(),
+                                   reference_dir=reference_dir)
     # Score through otter's test files: one test case per check, each asking the judge's verdict.
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(

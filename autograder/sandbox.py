@@ -369,18 +369,30 @@ def _make_scratch(parent: Path, level: str, uid: int | None,
     for name in WORKER_FILES:
         shutil.copyfile(HERE / name, runtime / name)
     package = scratch / "submission" / PACKAGE
+    package.mkdir(parents=True)
     if submission is not None:
-        shutil.copytree(Path(submission) / PACKAGE, package,
-                        ignore=shutil.ignore_patterns("__pycache__"), symlinks=False)
-    else:
-        package.mkdir(parents=True)
-    for path in [runtime, *runtime.iterdir(), scratch / "submission", *package.rglob("*")]:
+        copy_python_files(Path(submission) / PACKAGE, package)
+    for path in [runtime, *runtime.iterdir(), scratch / "submission", package,
+                 *package.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     work = scratch / "work"
     work.mkdir(mode=0o700)
     if level == "uid":
         os.chown(work, uid, uid)
     return scratch
+
+
+def copy_python_files(source: Path, destination: Path) -> None:
+    """Copy the regular .py files under `source` (never through a symbolic link, which could
+    point at the reference) into `destination`, keeping their folders."""
+    for directory, folders, files in os.walk(source):  # os.walk does not follow links
+        target = destination / Path(directory).relative_to(source)
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in files:
+            path = Path(directory) / name
+            if name.endswith(".py") and path.is_file() and not path.is_symlink():
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target / name)
 
 
 def _work_dir(scratch: Path, level: str) -> Path:

@@ -90,6 +90,20 @@ def test_a_container_without_namespaces_still_grades_under_a_uid_of_its_own(auto
     assert results["score"] == sum(q.points for q in QUESTIONS.values())
 
 
+def test_symbolic_links_to_the_reference_are_not_followed(autograder_zip, tmp_path):
+    """Gradescope unzips symbolic links as links: one pointing at the shipped reference must
+    not grade the reference."""
+    def linked(submission):
+        export_layout(paths.STUDENT_TEMPLATE)(submission)
+        target = submission.parent / "source" / "files" / "reference" / "cs231n"
+        for name in ("layers.py", "classifiers/fc_net.py"):
+            (submission / "cs231n" / name).unlink()
+            (submission / "cs231n" / name).symlink_to(target / name)
+    results = run_autograder(autograder_zip, tmp_path, linked)
+    assert results["score"] == 0
+    assert "no cs231n/layers.py" in results["output"]
+
+
 def test_template_submission_gets_zero_with_stub_messages(autograder_zip, tmp_path):
     results = run_autograder(autograder_zip, tmp_path,
                              export_layout(paths.STUDENT_TEMPLATE, nested=True))

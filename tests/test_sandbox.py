@@ -289,3 +289,15 @@ def test_limits_level_still_caps_memory_and_cleans_up(level, probe):
     worker.stop()
     assert_gone(process)
     assert not Path(f"/proc/{daemon}").exists(), "the detached daemon survived its worker"
+
+
+def test_the_worker_copy_takes_regular_python_files_only(tmp_path):
+    source, copy = tmp_path / "cs231n", tmp_path / "copy"
+    (source / "classifiers").mkdir(parents=True)
+    (source / "__init__.py").write_text("")
+    (source / "classifiers" / "fc_net.py").write_text("x = 1\n")
+    (source / "notes.txt").write_text("not code")
+    (source / "layers.py").symlink_to(paths.SOLUTIONS / paths.PACKAGE_NAME / "layers.py")
+    sandbox.copy_python_files(source, copy)
+    taken = sorted(path.relative_to(copy).as_posix() for path in copy.rglob("*") if path.is_file())
+    assert taken == ["__init__.py", "classifiers/fc_net.py"]
