@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from autograder import paths, reference, variants
 from autograder.checks.base import Context
-from autograder.checks.speed import SETTINGS, measure_ratio
+from autograder.checks.speed import SETTINGS, Measurement
+from autograder.checks.speed import measure as speed_measure
 from autograder.client import WorkerClient
 
 HONEST = '''\
@@ -106,22 +107,34 @@ def background_grading(enabled: bool):
         process.wait()
 
 
-def measure(folder: Path, ref, count: int, label: str) -> list[float]:
-    ratios = []
+def measure(folder: Path, ref, count: int, label: str) -> list[Measurement]:
+    """`count` speed checks of one submission (each in a fresh worker, as the judge leaves it)."""
+    measurements = []
     with WorkerClient(folder) as worker:
         context = Context(worker, ref, paths.SOLUTIONS / paths.PACKAGE_NAME)
         for _ in tqdm(range(count), desc=label, leave=False):
-            ratios.append(measure_ratio(context))
-    return ratios
+            measurements.append(speed_measure(context))
+    return measurements
 
 
-def summary(kind: str, ratios: list[float]) -> tuple[str, int]:
+def per_call_us(rounds: list[list[int]]) -> float:
+    return float(np.median(rounds)) / SETTINGS.calls_per_round / 1e3
+
+
+def summary(kind: str, measurements: list[Measurement]) -> tuple[str, int]:
     should_pass = KINDS[kind][1]
+    ratios = [measurement.ratio for measurement in measurements]
     wrong = sum((ratio <= SETTINGS.max_ratio) != should_pass for ratio in ratios)
     q = np.percentile(ratios, [0, 5, 50, 95, 100])
+    # Per call, medians over every round: what alt and the overhead cost in CPU time.
+    student = per_call_us([m.student for m in measurements])
+    reference = per_call_us([m.reference for m in measurements])
+    overhead = per_call_us([m.overhead for m in measurements])
     line = (f"  {kind:22s} n={len(ratios):4d}  min {q[0]:5.2f}  p5 {q[1]:5.2f}  "
             f"median {q[2]:5.2f}  p95 {q[3]:5.2f}  max {q[4]:5.2f}  "
-            f"should {'pass' if should_pass else 'fail'}, wrong verdicts: {wrong}")
+            f"should {'pass' if should_pass else 'fail'}, wrong verdicts: {wrong}  "
+            f"(us per call: student {student:.1f}, reference {reference:.1f}, "
+            f"overhead {overhead:.1f})")
     return line, wrong
 
 
@@ -142,11 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{condition}:")
             with background_grading(condition == "loaded"):
                 for kind, folder in folders.items():
-                    ratios = measure(folder, ref, args.gradings, f"{condition}/{kind}")
-                    line, wrong = summary(kind, ratios)
+                    measurements = measure(folder, ref, args.gradings, f"{condition}/{kind}")
+                    line, wrong = summary(kind, measurements)
                     print(line, flush=True)
                     total_wrong += wrong
-                    total += len(ratios)
+                    total += len(measurements)
     print(f"wrong verdicts: {total_wrong} of {total}")
     return 0 if total_wrong == 0 else 1
 

@@ -50,7 +50,7 @@ import pytest
 
 import attacks
 from autograder import batch, judge, otter_tests, paths, sandbox
-from autograder.checks import QUESTIONS
+from autograder.checks import QUESTIONS, speed as speed_check_module
 
 FULL = {name: question.points for name, question in QUESTIONS.items()}
 TOTAL = sum(FULL.values())
@@ -547,7 +547,8 @@ def test_honest_submissions_are_graded_normally_beside_the_attacks(world):
     assert_others_unaffected(world)
     assert_nothing_left(world)
     ratio = world.record(REFERENCE)["extra_data"]["measurements"]["alt_time_ratio"]
-    assert ratio < 1.9, f"the reference's own speed ratio is {ratio}"
+    assert ratio < speed_check_module.SETTINGS.max_ratio, (
+        f"the reference's own speed ratio is {ratio}")
     print(f"\nthe adversarial batch: {len(world.rows())} submissions in {world.seconds:.1f} s")
     for name, row in world.rows().items():
         ratio = world.record(name)["extra_data"]["measurements"].get("alt_time_ratio", "")
@@ -700,7 +701,7 @@ def speed_check(world: World, name: str) -> None:
     speed = world.scores(name)["bn_backward_alt_speed"]
     assert speed == 0, (f"{name!r} earned the speed question ({speed:g} points) with the staged "
                         f"graph: measured ratio {ratio} (the reference's own: {reference}; at "
-                        "most 1.9 passes)")
+                        f"most {speed_check_module.SETTINGS.max_ratio:g} passes)")
     check_attack(world, name, zero=["bn_backward_alt_speed"])
 
 

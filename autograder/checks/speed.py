@@ -1,143 +1,227 @@
 """The speed check of batchnorm_backward_alt: timed against the reference's closed form.
 
-Both run in worker processes of their own (the reference in a trusted one), on the same inputs, in
-many short rounds that alternate between them; the ratio is the median over rounds of the
-student's time over the reference's time in the same round, which cancels most of the noise that
-other work on the machine adds. Every call gets a fresh `dout`, so nothing can be memoized,
-and the values of the timed calls are checked. Time is the CPU time the kernel counts for the
-worker's threads, read by the judge from /proc, so student code cannot fake its clock.
+The student's alt runs in the student's worker, the reference's in a trusted worker of its own, on
+the same cache (from the same x), in short rounds that alternate between them. A round is ONE
+request per worker (worker.py's `timed_calls`): given a seed the judge draws at random just before
+(`secrets`), the worker draws every call's dout and calls alt on it, and answers only a checksum of
+each call's (dx, dgamma, dbeta). Nothing of a round exists before its request, so nothing can be
+precomputed; nothing but numbers comes back, so nothing can be deferred past it; each dout depends
+on the previous call's result, so the calls cannot be batched. The judge recomputes every call
+with the reference (in this process) and fails the check on any mismatch.
 
-The threshold is calibrated by `make bench` (autograder/bench.py): the reference and honest closed
-forms pass, the staged graph reused as alt and a per-column Python loop fail.
+Time is the CPU time the kernel counts for the worker, read by the judge from /proc before and
+after each request, so student code cannot fake its clock. Before timing, the student's worker
+must give up starting processes and threads (hard RLIMIT_NPROC 0, verified from outside), so no
+work can hide in a child that exits before it is counted; where the kernel cannot enforce that
+(a worker running as root), the worker must stay one process of one thread around every round.
+The student's worker is stopped afterwards (its limit cannot be raised again): the checks after
+this one get a fresh worker.
+
+Drawing the douts and checksumming cost both workers the same, which would pull every ratio
+towards 1: the trusted reference worker times that overhead alone (the same request with a
+stand-in for alt) in every round, and the rounds' median is subtracted from both times. The
+ratio is the median over rounds of (student - overhead) / (reference - overhead); the threshold
+is calibrated by `make bench` (autograder/bench.py): the reference and honest closed forms pass,
+the staged graph reused as alt and a per-column Python loop fail.
 """
 
 from __future__ import annotations
 
+import math
+import secrets
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder import sandbox
 from autograder.checks.base import (
     CheckFailed,
     Context,
     check,
     describe_error,
-    expect_close,
     random_inputs,
+    rel_error,
 )
 from autograder.checks.batchnorm import unpack
 from autograder.client import StudentError, WorkerClient, WorkerLost
 
 ALT = "cs231n.layers:batchnorm_backward_alt"
 FORWARD = "cs231n.layers:batchnorm_forward"
+OUTPUTS = (("dx", "(N, D)"), ("dgamma", "(D,)"), ("dbeta", "(D,)"))
 
 
 @dataclass(frozen=True)
 class SpeedTest:
     N: int = 32
     D: int = 64
-    rounds: int = 25
-    warmup_rounds: int = 2  # untimed: a fresh process runs slower than a warm one
-    calls_per_round: int = 200
-    calls_checked: int = 4  # timed calls per round whose values are compared
-    rows_checked: int = 8  # rows of each timed dx compared with the reference
+    # Many short rounds: the pairs of rounds are closer in time, so the noise of other work on
+    # the machine cancels better (measured by `make bench`, against 25 rounds of 200 calls).
+    rounds: int = 100
+    warmup_rounds: int = 8  # untimed: a fresh process runs slower than a warm one
+    calls_per_round: int = 50
+    tolerance: float = 1e-6  # relative, on each call's checksums
     # The student's alt may take at most this many times the reference's CPU time.
-    max_ratio: float = 1.9
-    # CPU spent outside the timed calls (drawing douts, reading results) may exceed the
-    # reference's by this factor plus this many seconds; more means work was moved out of them.
+    max_ratio: float = 2.1
+    # CPU the student's worker spends outside the timed requests may exceed the reference
+    # worker's by this factor plus this many seconds; more means work was moved out of them.
     max_untimed_factor: float = 3.0
-    max_untimed_extra_s: float = 0.5
+    max_untimed_extra_s: float = 0.25
+    # Clock ticks of CPU that children the worker waited for may add during the timed rounds
+    # (only looked at where the kernel cannot keep the worker to one process).
+    max_children_ticks: int = 1
 
 
 SETTINGS = SpeedTest()
 
+ONE_PROCESS = ("the speed check needs batchnorm_backward_alt to run in one process of one "
+               "thread: cs231n must not start processes or threads")
+
+
+# The timed calls, as worker.py's timed_calls makes them (keep the two in step) ---------------
+
+POOL = 4
+SPAN = POOL - 1
+
+
+def next_start(checksum: float, size: int) -> int:
+    checksum = float(checksum)
+    if not math.isfinite(checksum):
+        return 0
+    return int((checksum * 1024.0) % 1.0 * (SPAN * size + 1))
+
+
+def verify(ctx: Context, sums, seed: int, expected_cache, settings: SpeedTest) -> None:
+    """Every call of a timed request against the reference on the same dout. Each call's dout
+    is rebuilt from the checksum the worker reported for the call before it, so a wrong
+    checksum anywhere fails at that call."""
+    shape, calls = (settings.N, settings.D), settings.calls_per_round
+    if not (isinstance(sums, np.ndarray) and sums.shape == (calls, 3)
+            and sums.dtype.kind == "f"):
+        raise CheckFailed("batchnorm_backward_alt could not be timed: the worker's answer to a "
+                          "timed request was not what the grader asked for")
+    rng = np.random.default_rng(seed)
+    size = shape[0] * shape[1]
+    pool = rng.standard_normal(POOL * size)
+    start = int(rng.integers(0, SPAN * size + 1))
+    probes = (rng.standard_normal(size), rng.standard_normal(shape[1]),
+              rng.standard_normal(shape[1]))
+    for call in range(calls):
+        dout = pool[start:start + size].reshape(shape).copy()
+        expected = ctx.ref.layers.batchnorm_backward_alt(dout, expected_cache)
+        for index, ((name, shape_text), value, probe) in enumerate(zip(OUTPUTS, expected,
+                                                                       probes)):
+            got = sums[call, index]
+            if not math.isfinite(got):
+                raise CheckFailed(f"batchnorm_backward_alt's {name} on a timed call is not an "
+                                  f"array of shape {shape_text} (or holds NaN or infinity)")
+            if rel_error(got, value.ravel().dot(probe)) > settings.tolerance:
+                raise CheckFailed(f"batchnorm_backward_alt's {name} on a timed call is wrong")
+        start = next_start(sums[call, 0], size)
+
+
+# Measuring ------------------------------------------------------------------------------------
 
 @dataclass
-class Timing:
-    """CPU ns one worker spent in each timed round, and where its clock stood at the start."""
+class Measurement:
+    """CPU ns of every timed round: the student's alt, the reference's alt, and the overhead
+    (drawing and checksumming alone, in the trusted reference worker)."""
 
-    rounds: list[int] = field(default_factory=list)
-    start: int = 0
+    student: list[int] = field(default_factory=list)
+    reference: list[int] = field(default_factory=list)
+    overhead: list[int] = field(default_factory=list)
 
     @property
-    def timed(self) -> int:
-        return sum(self.rounds)
+    def ratios(self) -> list[float]:
+        """Per round: (student - overhead) / (reference - overhead), the overhead being the
+        median of the rounds' (steadier than each round's own)."""
+        overhead = float(np.median(self.overhead))
+        return [(s - overhead) / max(r - overhead, 1.0)
+                for s, r in zip(self.student, self.reference)]
 
-    def add(self, spent: int) -> None:
-        self.rounds.append(spent)
-
-    def untimed(self, worker: WorkerClient) -> int:
-        return worker.cpu_ns() - self.start - self.timed
-
-
-def timed_batch(worker: WorkerClient, cache, douts, timing: Timing) -> list:
-    """Call alt once per dout, adding the CPU time to `timing`; results stay in the worker."""
-    before = worker.cpu_ns()
-    results = worker.batch(ALT, [[dout, cache] for dout in douts])
-    timing.add(worker.cpu_ns() - before)
-    return results
+    @property
+    def ratio(self) -> float:
+        return float(np.median(self.ratios))
 
 
-def check_values(ctx: Context, results, seeds, expected_cache, rng) -> None:
-    """Compare dgamma, dbeta and random rows of dx of some timed calls with the reference."""
-    rows = sorted(rng.choice(SETTINGS.N, SETTINGS.rows_checked, replace=False).tolist())
-    for index in rng.choice(len(results), SETTINGS.calls_checked, replace=False):
-        handle = results[index]
-        dout = np.random.default_rng(seeds[index]).standard_normal((SETTINGS.N, SETTINGS.D))
-        expected = ctx.ref.layers.batchnorm_backward_alt(dout, expected_cache)
-        got = [ctx.worker.get(handle, key=0, rows=rows),
-               ctx.worker.get(handle, key=1), ctx.worker.get(handle, key=2)]
-        wanted = [expected[0][rows], expected[1], expected[2]]
-        for name, shape, value, want in zip(("dx", "dgamma", "dbeta"),
-                                            ("(N, D)", "(D,)", "(D,)"), got, wanted):
-            expect_close(value, want, f"batchnorm_backward_alt's {name} on a timed call", shape)
+def keep_to_one_process(ctx: Context) -> bool:
+    """Make the student's worker one process of one thread that cannot start another; True if
+    the kernel enforces it, False if only checking around every round can (a root worker)."""
+    if ctx.worker.isolate():
+        return True
+    if sandbox.protections().level in ("full", "uid") or not ctx.worker.single():
+        raise CheckFailed(ONE_PROCESS)
+    return False
 
 
-def measure_ratio(ctx: Context, settings: SpeedTest = SETTINGS) -> float:
-    """Median over rounds of student time / reference time, checking values of timed calls."""
-    rng, x, gamma, beta = random_inputs(150, settings.N, settings.D)
-    shape = (settings.N, settings.D)
+def measure(ctx: Context, settings: SpeedTest = SETTINGS) -> Measurement:
+    """Time the student's alt against the reference's, verifying every timed call."""
+    _, x, gamma, beta = random_inputs(150, settings.N, settings.D)
     result = ctx.call(FORWARD, x, gamma, beta, {"mode": "train"}, keep=[1])
     cache = unpack(result, 2, "batchnorm_forward")[1]
     _, expected_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    measurement = Measurement()
     with WorkerClient(ctx.reference_dir.parent, ctx.worker.limits,
                       ctx.worker.call_timeout) as reference_worker:
         reference_cache = reference_worker.call(FORWARD, x, gamma, beta, {"mode": "train"},
                                                 keep=[1])[1]
-        for worker, worker_cache in ((ctx.worker, cache), (reference_worker, reference_cache)):
-            for _ in range(settings.warmup_rounds):
-                douts = [worker.request("randn", seed=n, shape=shape)
-                         for n in range(settings.calls_per_round)]
-                results = worker.batch(ALT, [[dout, worker_cache] for dout in douts])
-                worker.request("release", handles=[*douts, *results])
-        student = Timing(start=ctx.worker.cpu_ns())
-        reference = Timing(start=reference_worker.cpu_ns())
-        for round_number in range(settings.rounds):
-            # Fresh douts every call, drawn in each worker from seeds only the judge knows.
-            seeds = rng.randint(2**31, size=settings.calls_per_round).tolist()
-            student_douts = [ctx.worker.request("randn", seed=s, shape=shape) for s in seeds]
-            reference_douts = [reference_worker.request("randn", seed=s, shape=shape)
-                               for s in seeds]
-            # Alternate who goes first, so neither always runs on a warmer machine.
-            if round_number % 2:
-                results = timed_batch(ctx.worker, cache, student_douts, student)
-                reference_results = timed_batch(reference_worker, reference_cache,
-                                                reference_douts, reference)
-            else:
-                reference_results = timed_batch(reference_worker, reference_cache,
-                                                reference_douts, reference)
-                results = timed_batch(ctx.worker, cache, student_douts, student)
-            check_values(ctx, results, seeds, expected_cache, rng)
-            ctx.worker.request("release", handles=[*student_douts, *results])
-            reference_worker.request("release", handles=[*reference_douts, *reference_results])
-        student_untimed = student.untimed(ctx.worker)
-        reference_untimed = reference.untimed(reference_worker)
+        try:
+            timed_rounds(ctx, cache, expected_cache, reference_worker, reference_cache,
+                         measurement, settings)
+        finally:
+            # The student's worker can no longer start processes or threads, and cannot raise
+            # its limit again: the checks after this one get a fresh worker.
+            ctx.worker.stop()
+    return measurement
+
+
+def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: WorkerClient,
+                 reference_cache, measurement: Measurement, settings: SpeedTest) -> None:
+    shape, calls = (settings.N, settings.D), settings.calls_per_round
+    enforced = keep_to_one_process(ctx)
+    for _ in range(settings.warmup_rounds):
+        seed = secrets.randbits(128)
+        sums, _ = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
+        verify(ctx, sums, seed, expected_cache, settings)
+        reference_worker.timed_calls(ALT, reference_cache, seed, shape, calls)
+        reference_worker.timed_calls(None, None, seed, shape, calls)
+    student_start, reference_start = ctx.worker.cpu_ns(), reference_worker.cpu_ns()
+    children_start = ctx.worker.children_cpu_ticks()
+    zombies = ctx.worker.zombies()
+    for round_number in range(settings.rounds):
+        # Drawn now, from the operating system: nobody can know it before this request.
+        seed = secrets.randbits(128)
+        # Alternate who goes first, so neither always runs on a warmer machine.
+        if round_number % 2:
+            sums, spent = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
+            _, reference_spent = reference_worker.timed_calls(ALT, reference_cache, seed,
+                                                              shape, calls)
+        else:
+            _, reference_spent = reference_worker.timed_calls(ALT, reference_cache, seed,
+                                                              shape, calls)
+            sums, spent = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
+        _, overhead = reference_worker.timed_calls(None, None, seed, shape, calls)
+        if not enforced and not (ctx.worker.single() and ctx.worker.zombies() <= zombies):
+            raise CheckFailed(ONE_PROCESS)
+        verify(ctx, sums, seed, expected_cache, settings)
+        measurement.student.append(spent)
+        measurement.reference.append(reference_spent)
+        measurement.overhead.append(overhead)
+    student_untimed = ctx.worker.cpu_ns() - student_start - sum(measurement.student)
+    reference_untimed = (reference_worker.cpu_ns() - reference_start
+                         - sum(measurement.reference) - sum(measurement.overhead))
+    children_end = ctx.worker.children_cpu_ticks()
+    if not enforced and (children_start is None or children_end is None or
+                         children_end - children_start > settings.max_children_ticks):
+        raise CheckFailed(ONE_PROCESS)
     if student_untimed > (settings.max_untimed_factor * reference_untimed
                           + settings.max_untimed_extra_s * 1e9):
         raise CheckFailed("batchnorm_backward_alt's work was not done inside its calls "
                           "(memoizing or precomputing results is not allowed)")
-    paired = [s / r for s, r in zip(student.rounds, reference.rounds)]
-    return float(np.median(paired))
+
+
+def measure_ratio(ctx: Context, settings: SpeedTest = SETTINGS) -> float:
+    """Median over rounds of (student - overhead) / (reference - overhead) CPU time."""
+    return measure(ctx, settings).ratio
 
 
 @check("bn_backward_alt_speed", "batchnorm_backward_alt is as fast as a closed form should be", 1)
@@ -145,7 +229,10 @@ def alt_speed(ctx: Context) -> None:
     try:
         ratio = measure_ratio(ctx)
     except StudentError as error:
-        raise CheckFailed(describe_error("batchnorm_backward_alt", error)) from None
+        message = describe_error("batchnorm_backward_alt", error)
+        if error.type == "BlockingIOError" or "new thread" in error.message:
+            message += f" ({ONE_PROCESS})"  # a fork or a thread the limit refused
+        raise CheckFailed(message) from None
     except WorkerLost as lost:
         raise CheckFailed(f"batchnorm_backward_alt could not be timed: {lost}") from None
     ctx.measurements["alt_time_ratio"] = round(ratio, 3)
