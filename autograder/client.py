@@ -186,7 +186,7 @@ class WorkerClient:
     def main_pid(self) -> int | None:
         """The worker's own process among its processes: the one that started first."""
         self.ensure_started()
-        started = {pid: _start_time(pid) for pid in self.process.processes()}
+        started = {pid: sandbox.start_ticks(pid) for pid in self.process.processes()}
         started = {pid: time for pid, time in started.items() if time is not None}
         return min(started, key=lambda pid: (started[pid], pid)) if started else None
 
@@ -224,7 +224,7 @@ class WorkerClient:
     def zombies(self) -> set[int]:
         """The worker's children that have exited but were not waited for (their CPU time is
         counted nowhere else)."""
-        return set(_zombie_children(self.main_pid()))
+        return set(sandbox.zombie_children(self.main_pid()))
 
     def isolate(self) -> bool:
         """Ask the worker to start no more processes or threads (worker.op_no_new_processes),
@@ -238,32 +238,6 @@ class WorkerClient:
     def children_cpu_ticks(self) -> int | None:
         """CPU time of the children the worker has waited for (cutime + cstime), in clock
         ticks; None if unreadable."""
-        fields = _stat_fields(self.main_pid())
+        fields = sandbox.stat_fields(self.main_pid())
         return int(fields[13]) + int(fields[14]) if fields else None
 
-
-def _stat_fields(pid: int | None) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state first), or None."""
-    if pid is None:
-        return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rpartition(")")[2].split()
-
-
-def _zombie_children(parent: int | None) -> list[int]:
-    """Children of `parent` that have exited but were not waited for."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat_fields(int(entry))
-            if fields and fields[0] == "Z" and int(fields[1]) == parent:
-                found.append(int(entry))
-    return found
-
-
-def _start_time(pid: int) -> int | None:
-    fields = _stat_fields(pid)
-    return int(fields[19]) if fields else None

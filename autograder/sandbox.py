@@ -191,15 +191,13 @@ def _process_table() -> dict[int, tuple[int, int]]:
     table = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
+            fields = stat_fields(int(entry))
             try:
-                stat = Path("/proc", entry, "stat").read_text()
                 uid = os.stat(Path("/proc", entry)).st_uid
             except OSError:
                 continue
-            # The command name may hold spaces and parentheses: the fields start after the last ')'.
-            state, parent = stat.rpartition(")")[2].split()[:2]
-            if state != "Z":
-                table[int(entry)] = (int(parent), uid)
+            if fields and fields[0] != "Z":
+                table[int(entry)] = (int(fields[1]), uid)
     return table
 
 
@@ -237,11 +235,33 @@ def _command_name(pid: int) -> str:
         return ""
 
 
-def _start_ticks(pid: int) -> int:
+def stat_fields(pid: int | None) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None."""
+    if pid is None:
+        return None
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
-    except (OSError, IndexError, ValueError):
-        return 0
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses: the fields start after the last ')'.
+    return stat.rpartition(")")[2].split()
+
+
+def start_ticks(pid: int) -> int | None:
+    """When `pid` started, in clock ticks since boot (None if it is gone)."""
+    fields = stat_fields(pid)
+    return int(fields[19]) if fields else None
+
+
+def zombie_children(parent: int | None) -> list[int]:
+    """Children of `parent` that have exited but were not waited for."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = stat_fields(int(entry))
+            if fields and fields[0] == "Z" and int(fields[1]) == parent:
+                found.append(int(entry))
+    return found
 
 
 @functools.lru_cache(maxsize=None)
@@ -258,7 +278,7 @@ def _adopted_orphans(since: int) -> list[int]:
     """Our children that we did not start as workers, started since `since`: adopted orphans."""
     own = os.getpid()
     return [pid for pid, (parent, _) in _process_table().items()
-            if parent == own and pid not in _live_workers and _start_ticks(pid) >= since]
+            if parent == own and pid not in _live_workers and (start_ticks(pid) or 0) >= since]
 
 
 def processes_of(uid: int) -> list[int]:
@@ -541,7 +561,7 @@ def start_worker(submission: Path, limits: Limits) -> WorkerProcess:
         os.close(response_write)
     _live_workers.add(popen.pid)
     return WorkerProcess(popen, request_write, response_read, scratch, uid,
-                         wrapped=level in ("full", "namespaces"), started=_start_ticks(popen.pid),
+                         wrapped=level in ("full", "namespaces"), started=start_ticks(popen.pid) or 0,
                          level=level)
 
 
