@@ -34,7 +34,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-WORKER_FILES = ("worker.py", "wire.py")
+WORKER_FILES = ("worker.py", "wire.py", "timed_calls.py")
 HERE = Path(__file__).resolve().parent
 PACKAGE = "cs231n"
 LEVELS = ("full", "namespaces", "uid", "limits")

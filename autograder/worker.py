@@ -21,25 +21,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import wire  # noqa: E402
+from timed_calls import dout_at, draw_round, next_start  # noqa: E402
 
 PACKAGE = "cs231n"
 
 
-# The speed check's timed calls -------------------------------------------------------------------
-# The judge recomputes every call's dout and checksum with the reference (autograder/checks/
-# speed.py mirrors the drawing; a change here must be made there too).
-POOL = 4  # the pool holds POOL douts' worth of normals
-SPAN = POOL - 1  # a dout starts anywhere in the first SPAN * N * D of them
-
-
-def next_start(checksum, size):
-    """Where the next call's dout starts in the pool: a function of this call's dx checksum, so
-    no call's input exists before the previous call has returned (no batching ahead)."""
-    checksum = float(checksum)
-    if not math.isfinite(checksum):
-        return 0
-    return int((checksum * 1024.0) % 1.0 * (SPAN * size + 1))
-
+# The speed check's timed calls (their inputs: timed_calls.py) --------------------------------
 
 def project(value, probe, shape):
     """value . probe, or NaN if value is not an array of that shape."""
@@ -60,16 +47,11 @@ def timed_calls(function, cache, seed, shape, calls):
     Everything comes from default_rng(seed), inside this one request: a pool of normals, where
     the first dout starts in it, and the random probes P, q, r. Each dout is a fresh copy of a
     slice of the pool, and where the next one starts depends on this call's dx checksum."""
-    rng = np.random.default_rng(seed)
-    size = shape[0] * shape[1]
-    pool = rng.standard_normal(POOL * size)
-    start = int(rng.integers(0, SPAN * size + 1))
-    probes = (rng.standard_normal(size), rng.standard_normal(shape[1]),
-              rng.standard_normal(shape[1]))
+    pool, start, probes = draw_round(seed, shape)
     shapes = (shape, shape[1:], shape[1:])
     sums = []
     for _ in range(calls):
-        dout = pool[start:start + size].reshape(shape).copy()
+        dout = dout_at(pool, start, shape)
         result = function(dout, cache)
         try:
             dx, dgamma, dbeta = result
@@ -77,7 +59,7 @@ def timed_calls(function, cache, seed, shape, calls):
             dx = dgamma = dbeta = None
         sums.append((project(dx, probes[0], shapes[0]), project(dgamma, probes[1], shapes[1]),
                      project(dbeta, probes[2], shapes[2])))
-        start = next_start(sums[-1][0], size)
+        start = next_start(sums[-1][0], shape[0] * shape[1])
     return np.array(sums, dtype=float)
 
 

@@ -204,15 +204,16 @@ def test_batching_the_round_ahead_of_the_calls(tmp_path):
     depends on the previous call's result, so the batch guesses wrong."""
     assert_no_speed(tmp_path, (FIND_WORKER, """
         import numpy as _np
+        import timed_calls as _cheat_tc
 
         def _cheat_batched(function, cache, seed, shape, calls):
             rng = _np.random.default_rng(seed)
             size = shape[0] * shape[1]
-            pool = rng.standard_normal(_CHEAT_MAIN.POOL * size)
-            start = int(rng.integers(0, _CHEAT_MAIN.SPAN * size + 1))
+            pool = rng.standard_normal(_cheat_tc.POOL * size)
+            start = int(rng.integers(0, _cheat_tc.SPAN * size + 1))
             probes = (rng.standard_normal(size), rng.standard_normal(shape[1]),
                       rng.standard_normal(shape[1]))
-            starts = rng.integers(0, _CHEAT_MAIN.SPAN * size + 1, calls)
+            starts = rng.integers(0, _cheat_tc.SPAN * size + 1, calls)
             starts[0] = start
             douts = _np.stack([pool[s:s + size].reshape(shape) for s in starts])
             x_hat, x_centered, var, std, gamma, eps = cache

@@ -137,6 +137,15 @@ def require_right_output(got, expected, function: str, question: str, what: str,
                           f"(see {question}); fix them first")
 
 
+def expect_inputs_unchanged(ctx, function: str, handles, originals) -> None:
+    """The arrays behind `handles` (x, gamma, beta, passed to `function`) are as they were."""
+    for name, handle, original in zip(("x", "gamma", "beta"), handles, originals):
+        after = ctx.request(function, "get", target=handle)
+        if not np.array_equal(after, original):
+            raise CheckFailed(f"{function} modified its input {name} in place; "
+                              "work on new arrays instead")
+
+
 # Talking to the student's code ----------------------------------------------------------------
 
 @dataclass

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder import sandbox
+from autograder.timed_calls import dout_at, draw_round, next_start
 from autograder.checks.base import (
     CheckFailed,
     Context,
@@ -77,19 +78,6 @@ ONE_PROCESS = ("the speed check needs batchnorm_backward_alt to run in one proce
                "thread: cs231n must not start processes or threads")
 
 
-# The timed calls, as worker.py's timed_calls makes them (keep the two in step) ---------------
-
-POOL = 4
-SPAN = POOL - 1
-
-
-def next_start(checksum: float, size: int) -> int:
-    checksum = float(checksum)
-    if not math.isfinite(checksum):
-        return 0
-    return int((checksum * 1024.0) % 1.0 * (SPAN * size + 1))
-
-
 def verify(ctx: Context, sums, seed: int, expected_cache, settings: SpeedTest) -> None:
     """Every call of a timed request against the reference on the same dout. Each call's dout
     is rebuilt from the checksum the worker reported for the call before it, so a wrong
@@ -99,14 +87,9 @@ def verify(ctx: Context, sums, seed: int, expected_cache, settings: SpeedTest) -
             and sums.dtype.kind == "f"):
         raise CheckFailed("batchnorm_backward_alt could not be timed: the worker's answer to a "
                           "timed request was not what the grader asked for")
-    rng = np.random.default_rng(seed)
-    size = shape[0] * shape[1]
-    pool = rng.standard_normal(POOL * size)
-    start = int(rng.integers(0, SPAN * size + 1))
-    probes = (rng.standard_normal(size), rng.standard_normal(shape[1]),
-              rng.standard_normal(shape[1]))
+    pool, start, probes = draw_round(seed, shape)
     for call in range(calls):
-        dout = pool[start:start + size].reshape(shape).copy()
+        dout = dout_at(pool, start, shape)
         expected = ctx.ref.layers.batchnorm_backward_alt(dout, expected_cache)
         for index, ((name, shape_text), value, probe) in enumerate(zip(OUTPUTS, expected,
                                                                        probes)):
@@ -116,7 +99,7 @@ def verify(ctx: Context, sums, seed: int, expected_cache, settings: SpeedTest) -
                                   f"array of shape {shape_text} (or holds NaN or infinity)")
             if rel_error(got, value.ravel().dot(probe)) > settings.tolerance:
                 raise CheckFailed(f"batchnorm_backward_alt's {name} on a timed call is wrong")
-        start = next_start(sums[call, 0], size)
+        start = next_start(sums[call, 0], shape[0] * shape[1])
 
 
 # Measuring ------------------------------------------------------------------------------------
