@@ -12,7 +12,6 @@ import itertools
 import os
 import re
 import select
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +57,6 @@ class WorkerClient:
         self.starts = 0
         self._ids = itertools.count(1)
         self._buffer = b""
-        self._main: tuple | None = None  # (process, its main pid), see main_cpu_ns
 
     # Life cycle -------------------------------------------------------------------------------
 
@@ -168,63 +166,10 @@ class WorkerClient:
         """One timed request of the speed check (worker.timed_calls): its checksums, as sent,
         and the CPU ns the worker spent on it, read here from /proc before and after."""
         self.ensure_started()
-        before = self.main_cpu_ns()
+        before = self.process.main_cpu_ns()
         sums = self.request("timed_calls", target=target, cache=cache, seed=seed,
                             shape=list(shape), calls=calls)
-        return sums, self.main_cpu_ns() - before
-
-    def main_cpu_ns(self) -> int:
-        """CPU time of the worker's own process only (all of its threads), in ns: a quick read
-        of /proc, for when the worker is known to be one process (see `isolate`)."""
-        self.ensure_started()
-        if self._main is None or self._main[0] is not self.process:
-            self._main = (self.process, self.main_pid())
-        return sandbox.cpu_ns(self._main[1]) if self._main[1] is not None else 0
-
-    # One process, one thread (the speed check) ------------------------------------------------
-
-    def main_pid(self) -> int | None:
-        """The worker's own process among its processes: the one that started first."""
-        self.ensure_started()
-        started = {pid: sandbox.start_ticks(pid) for pid in self.process.processes()}
-        started = {pid: time for pid, time in started.items() if time is not None}
-        return min(started, key=lambda pid: (started[pid], pid)) if started else None
-
-    def threads(self) -> int:
-        """How many threads the worker's processes have (1: one process of one thread)."""
-        self.ensure_started()
-        total = 0
-        for pid in self.process.processes():
-            try:
-                total += len(os.listdir(f"/proc/{pid}/task"))
-            except OSError:
-                continue
-        return total
-
-    def end_strays(self, attempts: int = 50) -> bool:
-        """Kill every process of the worker but the worker itself (what it started earlier);
-        whether only the worker is left."""
-        main = self.main_pid()
-        for _ in range(attempts):
-            strays = [pid for pid in self.process.processes() if pid != main]
-            if not strays:
-                return True
-            for pid in strays:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.01)
-        return not [pid for pid in self.process.processes() if pid != main]
-
-    def single(self) -> bool:
-        """Whether the worker is now one process of one thread."""
-        return len(self.process.processes()) == 1 and self.threads() == 1
-
-    def zombies(self) -> set[int]:
-        """The worker's children that have exited but were not waited for (their CPU time is
-        counted nowhere else)."""
-        return set(sandbox.zombie_children(self.main_pid()))
+        return sums, self.process.main_cpu_ns() - before
 
     def isolate(self) -> bool:
         """Ask the worker to start no more processes or threads (worker.op_no_new_processes),
@@ -232,12 +177,6 @@ class WorkerClient:
         process of one thread (sandbox.WorkerProcess.forks_blocked). False where the kernel
         cannot enforce it (a root worker, at the `limits` level run as root)."""
         self.request("no_new_processes")
-        self.end_strays()
-        return self.process.forks_blocked() and self.threads() == 1
-
-    def children_cpu_ticks(self) -> int | None:
-        """CPU time of the children the worker has waited for (cutime + cstime), in clock
-        ticks; None if unreadable."""
-        fields = sandbox.stat_fields(self.main_pid())
-        return int(fields[13]) + int(fields[14]) if fields else None
+        self.process.end_strays()
+        return self.process.forks_blocked() and self.process.threads() == 1
 

@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,8 @@ HERE = Path(__file__).resolve().parent
 PACKAGE = "cs231n"
 LEVELS = ("full", "namespaces", "uid", "limits")
 SETTING = "BN_SANDBOX"
+NAMESPACED = ("full", "namespaces")  # levels where bwrap starts the worker
+OWN_UID = ("full", "uid")  # levels where the worker runs as a uid of its own
 # Workers run as uids no account owns, one per live worker (parent pid and a counter), so that a
 # fork flood in one worker cannot use up another's process limit, and no two workers can signal
 # each other or read each other's files.
@@ -98,9 +101,13 @@ class WorkerProcess:
     responses: int  # fd the judge reads answers from
     scratch: Path
     uid: int | None  # the worker's own uid (levels full and uid)
-    wrapped: bool  # started by bwrap, which exits with 128 + N when the worker dies of signal N
+    level: str  # the protection level it was started at
     started: int = 0  # its start time, in clock ticks since boot
-    level: str = "limits"  # the protection level it was started at
+
+    @property
+    def wrapped(self) -> bool:
+        """Started by bwrap, which exits with 128 + N when the worker dies of signal N."""
+        return self.level in NAMESPACED
 
     @property
     def pid(self) -> int:
@@ -124,6 +131,60 @@ class WorkerProcess:
             return processes_of(self.uid)
         return [pid for pid in [self.popen.pid, *descendants(self.popen.pid)]
                 if not (self.wrapped and _command_name(pid) == "bwrap")]
+
+    # One process, one thread (the speed check) ------------------------------------------------
+
+    @functools.cached_property
+    def main_pid(self) -> int | None:
+        """The worker's own process among its processes: the one that started first."""
+        started = {pid: start_ticks(pid) for pid in self.processes()}
+        started = {pid: time for pid, time in started.items() if time is not None}
+        return min(started, key=lambda pid: (started[pid], pid)) if started else None
+
+    def main_cpu_ns(self) -> int:
+        """CPU time of the worker's own process only (all of its threads), in ns: a quick read
+        of /proc, for when the worker is known to be one process."""
+        return cpu_ns(self.main_pid) if self.main_pid is not None else 0
+
+    def threads(self) -> int:
+        """How many threads the worker's processes have (1: one process of one thread)."""
+        total = 0
+        for pid in self.processes():
+            try:
+                total += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                continue
+        return total
+
+    def single(self) -> bool:
+        """Whether the worker is now one process of one thread."""
+        return len(self.processes()) == 1 and self.threads() == 1
+
+    def end_strays(self, attempts: int = 50) -> bool:
+        """Kill every process of the worker but the worker itself (what it started earlier);
+        whether only the worker is left."""
+        for _ in range(attempts):
+            strays = [pid for pid in self.processes() if pid != self.main_pid]
+            if not strays:
+                return True
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.01)
+        return not [pid for pid in self.processes() if pid != self.main_pid]
+
+    def zombies(self) -> set[int]:
+        """The worker's children that have exited but were not waited for (their CPU time is
+        counted nowhere else)."""
+        return set(zombie_children(self.main_pid))
+
+    def children_cpu_ticks(self) -> int | None:
+        """CPU time of the children the worker has waited for (cutime + cstime), in clock
+        ticks; None if unreadable."""
+        fields = stat_fields(self.main_pid)
+        return int(fields[13]) + int(fields[14]) if fields else None
 
     def forks_blocked(self) -> bool:
         """Whether the worker is one process that can start no other: its hard RLIMIT_NPROC is
@@ -417,7 +478,7 @@ def copy_python_files(source: Path, destination: Path) -> None:
 
 def _work_dir(scratch: Path, level: str) -> Path:
     """The worker's cwd as the worker sees it."""
-    return INSIDE_WORK if level in ("full", "namespaces") else scratch / "work"
+    return INSIDE_WORK if level in NAMESPACED else scratch / "work"
 
 
 def _python_roots() -> list[Path]:
@@ -523,7 +584,7 @@ def _apply_limits(limits: Limits, level: str):
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if level in ("full", "uid"):
+        if level in OWN_UID:
             # Counted per uid: root (bwrap, setpriv) is exempt, the worker's fresh uid is not.
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
@@ -535,9 +596,9 @@ def start_worker(submission: Path, limits: Limits) -> WorkerProcess:
     level = protections().level
     if level == "limits":
         adopt_orphans()
-    uid = _worker_uid() if level in ("full", "uid") else None
+    uid = _worker_uid() if level in OWN_UID else None
     scratch = _make_scratch(Path(tempfile.gettempdir()), level, uid, Path(submission))
-    inside = INSIDE if level in ("full", "namespaces") else scratch
+    inside = INSIDE if level in NAMESPACED else scratch
     request_read, request_write = os.pipe()
     response_read, response_write = os.pipe()
     log = open(scratch / "worker.log", "wb")
@@ -560,9 +621,8 @@ def start_worker(submission: Path, limits: Limits) -> WorkerProcess:
         os.close(request_read)
         os.close(response_write)
     _live_workers.add(popen.pid)
-    return WorkerProcess(popen, request_write, response_read, scratch, uid,
-                         wrapped=level in ("full", "namespaces"), started=start_ticks(popen.pid) or 0,
-                         level=level)
+    return WorkerProcess(popen, request_write, response_read, scratch, uid, level,
+                         started=start_ticks(popen.pid) or 0)
 
 
 def signal_hint(number: int) -> str:

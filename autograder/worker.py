@@ -176,11 +176,6 @@ class Worker:
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
         return None
 
-    def op_release(self, request):
-        for handle in request["handles"]:
-            self.objects.pop(handle, None)
-        return None
-
     def op_numeric_gradient(self, request):
         """Centered-difference gradient of sum(f(args) * dout) with respect to args[wrt]."""
         function = self.bound(request)

@@ -131,7 +131,7 @@ def keep_to_one_process(ctx: Context) -> bool:
     the kernel enforces it, False if only checking around every round can (a root worker)."""
     if ctx.worker.isolate():
         return True
-    if sandbox.protections().level in ("full", "uid") or not ctx.worker.single():
+    if sandbox.protections().level in sandbox.OWN_UID or not ctx.worker.process.single():
         raise CheckFailed(ONE_PROCESS)
     return False
 
@@ -168,8 +168,8 @@ def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: WorkerCl
         reference_worker.timed_calls(ALT, reference_cache, seed, shape, calls)
         reference_worker.timed_calls(None, None, seed, shape, calls)
     student_start, reference_start = ctx.worker.cpu_ns(), reference_worker.cpu_ns()
-    children_start = ctx.worker.children_cpu_ticks()
-    zombies = ctx.worker.zombies()
+    children_start = ctx.worker.process.children_cpu_ticks()
+    zombies = ctx.worker.process.zombies()
     for round_number in range(settings.rounds):
         # Drawn now, from the operating system: nobody can know it before this request.
         seed = secrets.randbits(128)
@@ -183,7 +183,7 @@ def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: WorkerCl
                                                               shape, calls)
             sums, spent = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
         _, overhead = reference_worker.timed_calls(None, None, seed, shape, calls)
-        if not enforced and not (ctx.worker.single() and ctx.worker.zombies() <= zombies):
+        if not enforced and not (ctx.worker.process.single() and ctx.worker.process.zombies() <= zombies):
             raise CheckFailed(ONE_PROCESS)
         verify(ctx, sums, seed, expected_cache, settings)
         measurement.student.append(spent)
@@ -192,7 +192,7 @@ def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: WorkerCl
     student_untimed = ctx.worker.cpu_ns() - student_start - sum(measurement.student)
     reference_untimed = (reference_worker.cpu_ns() - reference_start
                          - sum(measurement.reference) - sum(measurement.overhead))
-    children_end = ctx.worker.children_cpu_ticks()
+    children_end = ctx.worker.process.children_cpu_ticks()
     if not enforced and (children_start is None or children_end is None or
                          children_end - children_start > settings.max_children_ticks):
         raise CheckFailed(ONE_PROCESS)
