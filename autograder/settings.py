@@ -1,0 +1,48 @@
+"""How hard grading may push one submission: one settings object, serialized in one place.
+
+`Settings` travels from the instructor's command line (or Gradescope's defaults) to the child that
+grades one submission and into the cache key, always through `to_json`/`from_json`; the sandbox
+level chosen once by the batch travels inside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker process."""
+
+    memory_bytes: int = 4 * 2**30  # address space
+    cpu_seconds: int = 600
+    file_bytes: int = 64 * 2**20  # largest file it may write
+    processes: int = 32  # processes and threads of its uid (levels full and uid)
+    scratch_bytes: int = 256 * 2**20  # its tmpfs scratch (levels full and namespaces)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Timeouts, limits, the questions to grade and the sandbox level, for one submission."""
+
+    call_timeout: float = 60.0  # seconds for one call into student code
+    import_timeout: float = 60.0  # seconds for importing the student's package
+    timeout: float = 600.0  # wall clock for the whole submission (make grade's children)
+    limits: Limits = field(default_factory=Limits)
+    questions: tuple[str, ...] | None = None  # grade only these questions (None: all)
+    sandbox: str = ""  # the sandbox level; "" means the strongest this machine allows
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        data = json.loads(text)
+        questions = data.pop("questions")
+        return cls(limits=Limits(**data.pop("limits")),
+                   questions=tuple(questions) if questions else None, **data)
+
+    def with_questions(self, questions) -> "Settings":
+        """These settings, grading only `questions` (all when empty or None)."""
+        return replace(self, questions=tuple(questions) if questions else None)
