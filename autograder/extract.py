@@ -12,8 +12,8 @@ zip bomb costs a few reads. `.py` files are normalized on the way (a UTF-8 BOM s
 turned into LF) so that a package saved on Windows grades like any other.
 
 `prepare(submission, destination)` returns a `Prepared`: `problem` (a short reason for the
-gradebook, when nothing can be graded) and `notes` (remarks that do not stop grading, such as a
-notebook that is not valid JSON).
+gradebook, when nothing can be graded), `notes` (remarks that do not stop grading, such as a
+notebook that is not valid JSON) and `package_root()`, the folder holding the taken `cs231n/`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from autograder import paths
 MAX_FILE_BYTES = 20 * 2**20  # per taken file, uncompressed
 MAX_TOTAL_BYTES = 100 * 2**20  # all taken files together, uncompressed
 MAX_ENTRIES = 10_000  # entries in a zip's directory
+# Folders that hold no one's work (an archiver's, Jupyter's or Python's); hidden ones are skipped too.
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 BOM = b"\xef\xbb\xbf"
+LAYERS_PARTS = (paths.PACKAGE_NAME, "layers.py")
 
 
 @dataclass
@@ -43,6 +45,15 @@ class Prepared:
     problem: str | None = None  # fatal: nothing is graded, the row says this
     notes: list[str] = field(default_factory=list)  # remarks appended to the status
     files: list[str] = field(default_factory=list)  # relative paths taken, in order
+
+    def package_root(self) -> Path | None:
+        """The folder holding `cs231n/layers.py`: the root of the copy, else the one folder
+        below it that holds one (what re-zipping an unzipped folder gives); None otherwise."""
+        taken = {tuple(name.split("/")) for name in self.files}
+        if LAYERS_PARTS in taken:
+            return self.folder
+        below = sorted({parts[0] for parts in taken if parts[1:] == LAYERS_PARTS})
+        return self.folder / below[0] if len(below) == 1 else None
 
 
 class Refused(Exception):

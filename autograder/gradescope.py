@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import batch, judge, otter_tests, results, sandbox
+from autograder import otter_tests, pipeline, results, sandbox
+from autograder.settings import Settings
 
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
 SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
@@ -35,11 +36,11 @@ def close_to_other_users(*folders: Path) -> None:
 
 def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     close_to_other_users(root / "source", root / "submission", root / "results")
-    # The same safe copy as make grade's: regular files only (no symbolic link into the
-    # reference), size caps, line endings normalized.
+    # The same path as make grade's: a safe copy (regular files only, no symbolic link into the
+    # reference, size caps, line endings normalized), then the judge.
     with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
-        grade, _ = batch.grade_one(root / "submission", Path(scratch), judge.Settings(),
-                                   reference_dir=reference_dir)
+        grade = pipeline.grade_submission(root / "submission", Path(scratch), Settings(),
+                                          reference_dir).grade
     # Score through otter's test files: one test case per check, each asking the judge's verdict.
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(

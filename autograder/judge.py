@@ -11,71 +11,16 @@ import argparse
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder import paths, reference, sandbox
-from autograder.checks import QUESTIONS, CheckFailed, Context
+from autograder import paths, reference
+from autograder.checks import QUESTIONS, CheckFailed, Context, Question
 from autograder.client import StudentError, WorkerClient, WorkerLost
+from autograder.grades import CheckResult, Grade, QuestionResult
+from autograder.settings import Settings
 
 # What the worker imports first: a failure here means the package cannot be graded at all.
 MODULES = ["cs231n.layers", "cs231n.classifiers.fc_net"]
-REQUIRED_FILES = ["cs231n/layers.py", "cs231n/classifiers/fc_net.py"]
-
-
-@dataclass
-class CheckResult:
-    title: str
-    weight: float
-    passed: bool
-    message: str = ""
-
-
-@dataclass
-class QuestionResult:
-    name: str
-    title: str
-    max_score: float
-    checks: list[CheckResult] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        total = sum(check.weight for check in self.checks)
-        earned = sum(check.weight for check in self.checks if check.passed)
-        return round(self.max_score * earned / total, 4) if total else 0.0
-
-
-@dataclass
-class Grade:
-    status: str  # "ok", or why the package could not be graded
-    questions: list[QuestionResult]
-    seconds: float = 0.0
-    worker_starts: int = 0
-    measurements: dict = field(default_factory=dict)
-
-    @property
-    def total(self) -> float:
-        return round(sum(question.score for question in self.questions), 4)
-
-    @property
-    def max_total(self) -> float:
-        return sum(question.max_score for question in self.questions)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        for question, result in zip(data["questions"], self.questions):
-            question["score"] = result.score
-        data["total"] = self.total
-        return data
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How hard the judge may push one submission."""
-
-    call_timeout: float = 60.0
-    import_timeout: float = 60.0
-    limits: sandbox.Limits = sandbox.Limits()
 
 
 def import_status(worker: WorkerClient, timeout: float) -> str:
@@ -109,36 +54,39 @@ def run_check(check, context: Context) -> CheckResult:
     return CheckResult(check.title, check.weight, True)
 
 
-def empty_results(message: str) -> list[QuestionResult]:
-    return [
+def selected_questions(settings: Settings) -> list[Question]:
+    """The questions `settings` asks for, in the gradebook's order (all by default)."""
+    return [question for question in QUESTIONS.values()
+            if not settings.questions or question.name in settings.questions]
+
+
+def not_graded(status: str, settings: Settings, message: str | None = None,
+               seconds: float = 0.0) -> Grade:
+    """A grade of zero: every check of the selected questions failed with `message`."""
+    message = message or f"not graded: {status}"
+    return Grade(status, [
         QuestionResult(q.name, q.title, q.points,
                        [CheckResult(c.title, c.weight, False, message) for c in q.checks])
-        for q in QUESTIONS.values()
-    ]
+        for q in selected_questions(settings)
+    ], seconds)
 
 
-def grade(submission: Path, settings: Settings = Settings(),
-          reference_dir: Path = paths.SOLUTIONS / paths.PACKAGE_NAME,
-          only: list[str] | None = None) -> Grade:
-    """Grade the `cs231n` package found directly in `submission`."""
+def grade(package_root: Path, settings: Settings = Settings(),
+          reference_dir: Path = paths.REFERENCE_PACKAGE) -> Grade:
+    """Grade the `cs231n` package in `package_root` (the pipeline has checked it is there)."""
     start = time.monotonic()
-    missing = [name for name in REQUIRED_FILES if not (submission / name).is_file()]
-    if missing:
-        status = f"no {missing[0]}"
-        return Grade(status, empty_results(f"not graded: {status}"), time.monotonic() - start)
     ref = reference.load(reference_dir)
-    with WorkerClient(submission, settings.limits, settings.call_timeout) as worker:
+    with WorkerClient(package_root, settings.limits, settings.call_timeout,
+                      settings.sandbox or None) as worker:
         status = import_status(worker, settings.import_timeout)
         if status != "ok":
-            return Grade(status, empty_results(f"not graded: {status}"),
-                         time.monotonic() - start, worker.starts)
+            grade = not_graded(status, settings, seconds=time.monotonic() - start)
+            grade.worker_starts = worker.starts
+            return grade
         context = Context(worker, ref, reference_dir)
-        results = []
-        for question in QUESTIONS.values():
-            if only and question.name not in only:
-                continue
-            results.append(QuestionResult(question.name, question.title, question.points,
-                                          [run_check(c, context) for c in question.checks]))
+        results = [QuestionResult(question.name, question.title, question.points,
+                                  [run_check(check, context) for check in question.checks])
+                   for question in selected_questions(settings)]
         return Grade("ok", results, time.monotonic() - start, worker.starts,
                      context.measurements)
 
@@ -146,9 +94,10 @@ def grade(submission: Path, settings: Settings = Settings(),
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade one submission folder (holding cs231n/).")
     parser.add_argument("submission", type=Path)
-    parser.add_argument("--only", nargs="*", help="question names to grade (default: all)")
+    parser.add_argument("--only", nargs="*", choices=list(QUESTIONS),
+                        help="question names to grade (default: all)")
     args = parser.parse_args(argv)
-    result = grade(args.submission.resolve(), only=args.only)
+    result = grade(args.submission.resolve(), Settings().with_questions(args.only))
     for question in result.questions:
         print(f"{question.name:24s} {question.score:6.2f} / {question.max_score:g}")
         for check in question.checks:

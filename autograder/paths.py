@@ -13,3 +13,5 @@ NOTEBOOK_NAME = "BatchNormalization.ipynb"
 PACKAGE_NAME = "cs231n"
 # The folder name students see when they unzip the handout.
 HANDOUT_TOP = "BatchNormalization"
+# The reference package the judge compares against.
+REFERENCE_PACKAGE = SOLUTIONS / PACKAGE_NAME

@@ -1,12 +1,10 @@
-"""What batch grading writes for people: each student's feedback.md and the instructors' report.
+"""The instructors' report of a batch: OUT/report.html.
 
-`feedback_markdown` is what a student reads: the total, each question's score, and every check's
-verdict with the checks' own message (never the student's raw output). `write_report` builds
-OUT/report.html, one self-contained page (plots embedded as PNG, drawn with matplotlib's Agg
+`write_report` builds one self-contained page (plots embedded as PNG, drawn with matplotlib's Agg
 backend): score distribution, per-question pass rates, the most common failure messages and the
 distribution of the speed check's measured ratios.
 
-Both read the records that autograder.batch keeps in OUT/<submission>/results.json: Gradescope's
+It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json: Gradescope's
 schema, with `extra_data["batch"]` holding the gradebook row and the judge's full grade.
 """
 
@@ -15,66 +13,16 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 import statistics
 from collections import Counter
 from pathlib import Path
 
-from autograder.checks import QUESTIONS
-from autograder.checks.speed import SETTINGS as SPEED_SETTINGS
-from autograder.judge import Grade
+from autograder.gradebook import REPORT
+from autograder.grades import QUESTIONS
 from autograder.results import write_text_atomic
 
-REPORT_NAME = "report.html"
 TOP_MESSAGES = 15
 
-
-# Feedback for one student ----------------------------------------------------------------------
-
-# Markdown's formatting characters; "_" only where it could start or end emphasis (not inside
-# a name such as batchnorm_forward, which stays readable in the raw file).
-MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-
-
-def one_line(text: str) -> str:
-    """`text` on one line, its markdown characters escaped: messages quote student code (an
-    exception's text), which must read as plain text, never as formatting or a fake score."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def feedback_markdown(name: str, grade: Grade, status: str, notes: list[str] = ()) -> str:
-    """The student's feedback: total, then per question its score and each check's verdict."""
-    lines = [
-        "# Batch Normalization: auto-graded feedback",
-        "",
-        f"Submission: {one_line(name)}",
-        "",
-        f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**",
-        "",
-    ]
-    if grade.status != "ok":
-        lines += [f"Your package could not be graded: **{one_line(grade.status)}**. Every check "
-                  "below counts as failed.", ""]
-    if notes:
-        lines += ["Notes: " + "; ".join(one_line(note) for note in notes) + ".", ""]
-    lines += ["The four inline questions are graded by hand and are not included here.", "",
-              "| question | score |", "|---|---:|"]
-    for question in grade.questions:
-        lines.append(f"| `{question.name}` | {question.score:g} / {question.max_score:g} |")
-    lines.append(f"| **total** | **{grade.total:g} / {grade.max_total:g}** |")
-    for question in grade.questions:
-        lines += ["", f"## `{question.name}`: {question.title} "
-                      f"({question.score:g} / {question.max_score:g})", ""]
-        for check in question.checks:
-            if check.passed:
-                lines.append(f"- passed: {one_line(check.title)}")
-            else:
-                lines.append(f"- **FAILED**: {one_line(check.title)}  ")
-                lines.append(f"  {one_line(check.message)}")
-    return "\n".join(lines) + "\n"
-
-
-# The instructors' report ----------------------------------------------------------------------
 
 def new_figure(width: float, height: float):
     """A matplotlib figure drawn by the Agg backend (no display, no pyplot global state)."""
@@ -123,15 +71,14 @@ def pass_rate_plot(rates: list[tuple[str, float, float]]) -> str:
     return png(figure)
 
 
-def ratio_plot(ratios: list[float]) -> str:
+def ratio_plot(ratios: list[float], threshold: float) -> str:
     figure = new_figure(7, 3.2)
     axes = figure.add_subplot()
-    top = max(max(ratios), SPEED_SETTINGS.max_ratio) + 0.2
+    top = max(max(ratios), threshold) + 0.2
     width = 0.05 if top <= 4 else top / 60
     axes.hist(ratios, bins=[i * width for i in range(int(top / width) + 2)], color="#c44e52",
               edgecolor="white")
-    axes.axvline(SPEED_SETTINGS.max_ratio, color="black", linestyle="--",
-                 label=f"pass threshold ({SPEED_SETTINGS.max_ratio:g})")
+    axes.axvline(threshold, color="black", linestyle="--", label=f"pass threshold ({threshold:g})")
     axes.set_xlabel("CPU time of the student's alt / reference's alt (median over rounds)")
     axes.set_ylabel("submissions")
     axes.set_title("Speed check of batchnorm_backward_alt")
@@ -161,13 +108,17 @@ def summarize(records: list[dict]) -> dict:
             for check in question["checks"]:
                 if not check["passed"]:
                     failures[(question["name"], check["title"], check["message"])] += 1
-    ratios = [batch["grade"]["measurements"]["alt_time_ratio"] for batch in batches
-              if "alt_time_ratio" in (batch["grade"].get("measurements") or {})]
+    measured = [batch["grade"]["measurements"] for batch in batches
+                if "alt_time_ratio" in (batch["grade"].get("measurements") or {})]
+    ratios = [measurements["alt_time_ratio"] for measurements in measured]
+    # The speed check records its threshold beside each ratio (the same in one batch).
+    thresholds = {measurements["alt_time_threshold"] for measurements in measured}
     graded = {q["name"] for batch in batches for q in batch["grade"]["questions"]}
     max_total = sum(q.points for name, q in QUESTIONS.items() if name in graded) or sum(
         q.points for q in QUESTIONS.values())
     return {"count": len(records), "totals": totals, "statuses": statuses, "rates": rates,
             "failures": failures.most_common(TOP_MESSAGES), "ratios": ratios,
+            "threshold": max(thresholds) if thresholds else None,
             "max_total": max_total,
             "rows": sorted(((b["row"]["submission"], float(b["grade"]["total"]), b["status"])
                             for b in batches), key=lambda row: (row[0].casefold(), row[0]))}
@@ -232,9 +183,9 @@ def render(summary: dict, title: str, sandbox: str = "") -> str:
     if ratios:
         parts.append(
             f"<p>{len(ratios)} measurements; median {statistics.median(ratios):.2f}, "
-            f"{sum(r <= SPEED_SETTINGS.max_ratio for r in ratios)} at or below the threshold "
-            f"{SPEED_SETTINGS.max_ratio:g}.</p>")
-        parts.append(f"<img alt='speed ratios' src='{ratio_plot(ratios)}'>")
+            f"{sum(r <= summary['threshold'] for r in ratios)} at or below the threshold "
+            f"{summary['threshold']:g}.</p>")
+        parts.append(f"<img alt='speed ratios' src='{ratio_plot(ratios, summary['threshold'])}'>")
     else:
         parts.append("<p>No speed measurements (the speed check did not run to a ratio).</p>")
     parts.append("<h2>Submissions</h2>")
@@ -251,6 +202,6 @@ def write_report(records: list[dict], out: Path, title: str = "Batch Normalizati
 
     `sandbox` says what student code ran under (sandbox.Protections.summary).
     """
-    path = Path(out) / REPORT_NAME
+    path = Path(out) / REPORT
     write_text_atomic(path, render(summarize(records), title, sandbox))
     return path

@@ -1,4 +1,4 @@
-"""Turn a judge's Grade into Gradescope's results.json schema, and write files atomically."""
+"""Turn a Grade into Gradescope's results.json schema, and write files atomically."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.judge import Grade, QuestionResult
-
-
-def question_output(question: QuestionResult) -> str:
-    """What a student reads for one question: every check, with the reason of each failure."""
-    lines = []
-    for check in question.checks:
-        mark = "passed" if check.passed else "FAILED"
-        lines.append(f"[{mark}] {check.title}" + ("" if check.passed else f"\n    {check.message}"))
-    return "\n".join(lines)
+from autograder.feedback import HAND_GRADED, one_line, question_markdown
+from autograder.grades import Grade
 
 
 def gradescope_results(grade: Grade, scores: dict[str, float] | None = None) -> dict:
@@ -34,16 +26,17 @@ def gradescope_results(grade: Grade, scores: dict[str, float] | None = None) -> 
             "score": score,
             "max_score": question.max_score,
             "status": "passed" if score == question.max_score else "failed",
-            "output": f"{question.title}\n{question_output(question)}",
-            "output_format": "text",
+            "output": f"{one_line(question.title)}\n\n{question_markdown(question)}",
+            "output_format": "md",
             "visibility": "visible",
         })
-    status = "" if grade.status == "ok" else f"Your package could not be graded: {grade.status}.\n"
+    status = ("" if grade.status == "ok"
+              else f"Your package could not be graded: {one_line(grade.status)}.\n")
     return {
         "score": round(sum(test["score"] for test in tests), 4),
         "execution_time": round(grade.seconds, 2),
         "output": status + f"Auto-graded score: {grade.total:g} / {grade.max_total:g}. "
-                           "The four inline questions are graded by hand.",
+                           + HAND_GRADED,
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",

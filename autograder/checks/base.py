@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from autograder import grades
 from autograder.client import StudentError, WorkerClient, WorkerLost
 
 LAYERS = "cs231n.layers:"
@@ -43,20 +44,9 @@ class Question:
     checks: list[Check] = field(default_factory=list)
 
 
-# Points per question; the README's grading table is this list.
+# The questions of grades.QUESTIONS, each with the checks registered for it (in order).
 QUESTIONS: dict[str, Question] = {
-    q.name: q
-    for q in [
-        Question("bn_forward_train", 10, "batchnorm forward, training mode"),
-        Question("bn_forward_test", 6, "batchnorm forward, test mode"),
-        Question("bn_backward", 10, "batchnorm backward (staged)"),
-        Question("bn_backward_alt", 6, "batchnorm backward (closed form): values"),
-        Question("bn_backward_alt_speed", 4, "batchnorm backward (closed form): speed"),
-        Question("fc_net_batchnorm", 10, "FullyConnectedNet with batchnorm"),
-        Question("ln_forward", 6, "layernorm forward"),
-        Question("ln_backward", 8, "layernorm backward"),
-        Question("fc_net_layernorm", 8, "FullyConnectedNet with layernorm"),
-    ]
+    spec.name: Question(spec.name, spec.points, spec.title) for spec in grades.QUESTIONS.values()
 }
 
 

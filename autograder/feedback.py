@@ -1,0 +1,60 @@
+"""What a student reads about a grade, in Markdown: one renderer for feedback.md and Gradescope.
+
+Every check's verdict is shown with the check's own message, never the student's raw output.
+Messages may quote student code (an exception's text), so every piece of text is put on one line
+with its Markdown characters escaped: it reads as plain text, never as formatting or a fake score.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autograder.grades import Grade, QuestionResult
+
+# Markdown's formatting characters; "_" only where it could start or end emphasis (not inside
+# a name such as batchnorm_forward, which stays readable in the raw file).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+HAND_GRADED = "The four inline questions are graded by hand and are not included here."
+
+
+def one_line(text: str) -> str:
+    """`text` on one line, its markdown characters escaped."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def question_markdown(question: QuestionResult) -> str:
+    """One question's checks, each passed or FAILED with the reason of the failure."""
+    lines = []
+    for check in question.checks:
+        if check.passed:
+            lines.append(f"- passed: {one_line(check.title)}")
+        else:
+            lines.append(f"- **FAILED**: {one_line(check.title)}  ")
+            lines.append(f"  {one_line(check.message)}")
+    return "\n".join(lines)
+
+
+def feedback_markdown(name: str, grade: Grade, status: str, notes: list[str] = ()) -> str:
+    """The student's feedback.md: total, then per question its score and each check's verdict."""
+    lines = [
+        "# Batch Normalization: auto-graded feedback",
+        "",
+        f"Submission: {one_line(name)}",
+        "",
+        f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**",
+        "",
+    ]
+    if grade.status != "ok":
+        lines += [f"Your package could not be graded: **{one_line(grade.status)}**. Every check "
+                  "below counts as failed.", ""]
+    if notes:
+        lines += ["Notes: " + "; ".join(one_line(note) for note in notes) + ".", ""]
+    lines += [HAND_GRADED, "", "| question | score |", "|---|---:|"]
+    for question in grade.questions:
+        lines.append(f"| `{question.name}` | {question.score:g} / {question.max_score:g} |")
+    lines.append(f"| **total** | **{grade.total:g} / {grade.max_total:g}** |")
+    for question in grade.questions:
+        lines += ["", f"## `{question.name}`: {question.title} "
+                      f"({question.score:g} / {question.max_score:g})", "",
+                  question_markdown(question)]
+    return "\n".join(lines) + "\n"

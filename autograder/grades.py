@@ -1,0 +1,96 @@
+"""What grading produces: the auto-graded questions, and a submission's `Grade`, as plain data.
+
+Everything that reads or writes grades (the gradebook, results.json, feedback, the report, otter's
+test files) depends on this module alone, never on the judge that makes them. `Grade.to_dict` and
+`Grade.from_dict` are the one serialization, used by the child that grades a submission and by the
+records make grade keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """An auto-graded question: its gradebook column, its points, what it covers."""
+
+    name: str
+    points: float
+    title: str
+
+
+# Points per question; the README's grading table is this list.
+QUESTIONS: dict[str, QuestionSpec] = {
+    spec.name: spec
+    for spec in [
+        QuestionSpec("bn_forward_train", 10, "batchnorm forward, training mode"),
+        QuestionSpec("bn_forward_test", 6, "batchnorm forward, test mode"),
+        QuestionSpec("bn_backward", 10, "batchnorm backward (staged)"),
+        QuestionSpec("bn_backward_alt", 6, "batchnorm backward (closed form): values"),
+        QuestionSpec("bn_backward_alt_speed", 4, "batchnorm backward (closed form): speed"),
+        QuestionSpec("fc_net_batchnorm", 10, "FullyConnectedNet with batchnorm"),
+        QuestionSpec("ln_forward", 6, "layernorm forward"),
+        QuestionSpec("ln_backward", 8, "layernorm backward"),
+        QuestionSpec("fc_net_layernorm", 8, "FullyConnectedNet with layernorm"),
+    ]
+}
+
+
+@dataclass
+class CheckResult:
+    title: str
+    weight: float
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class QuestionResult:
+    name: str
+    title: str
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """The question's points, shared among its checks in proportion to their weights."""
+        total = sum(check.weight for check in self.checks)
+        earned = sum(check.weight for check in self.checks if check.passed)
+        return round(self.max_score * earned / total, 4) if total else 0.0
+
+
+@dataclass
+class Grade:
+    status: str  # "ok", or why the package could not be graded
+    questions: list[QuestionResult]
+    seconds: float = 0.0
+    worker_starts: int = 0
+    measurements: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return round(sum(question.score for question in self.questions), 4)
+
+    @property
+    def max_total(self) -> float:
+        return sum(question.max_score for question in self.questions)
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-ready), with each question's score and the total written out."""
+        data = asdict(self)
+        for question, result in zip(data["questions"], self.questions):
+            question["score"] = result.score
+        data["total"] = self.total
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Grade":
+        """The inverse of `to_dict` (the written-out scores are recomputed, not trusted)."""
+        return cls(
+            data["status"],
+            [QuestionResult(q["name"], q["title"], q["max_score"],
+                            [CheckResult(**check) for check in q["checks"]])
+             for q in data["questions"]],
+            data.get("seconds", 0.0), data.get("worker_starts", 0),
+            data.get("measurements") or {})

@@ -1,0 +1,56 @@
+"""One submission, from a zip or folder as handed in to a `Grade`: the one grading path.
+
+make grade's children, Gradescope's entry point and the benchmarks all grade through
+`grade_submission`: take what grading needs out of the submission (extract.py: never the
+submission itself, never through a symbolic link), find the package and check that it is whole,
+then let the judge grade the questions the settings ask for.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import extract, judge, paths
+from autograder.grades import Grade
+from autograder.settings import Settings
+
+# Files without which nothing can be graded (the worker imports both first).
+REQUIRED_FILES = (f"{paths.PACKAGE_NAME}/layers.py", f"{paths.PACKAGE_NAME}/classifiers/fc_net.py")
+NO_PACKAGE_MESSAGE = ("not graded: the submission holds no cs231n/layers.py (export it with the "
+                      "notebook's last cell)")
+
+
+@dataclass
+class Outcome:
+    """A graded submission: its grade, and remarks on the files that did not stop grading."""
+
+    grade: Grade
+    notes: list[str] = field(default_factory=list)
+
+
+def missing_file(root: Path | None) -> str | None:
+    """The first required file missing under `root` (all of them when there is no root)."""
+    for name in REQUIRED_FILES:
+        if root is None or not (root / name).is_file():
+            return name
+    return None
+
+
+def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(),
+                     reference_dir: Path = paths.REFERENCE_PACKAGE) -> Outcome:
+    """Copy what grading needs out of `source` into `scratch`, and grade it there."""
+    start = time.monotonic()
+    prepared = extract.prepare(source, Path(scratch) / "submission")
+    root = prepared.package_root()
+    missing = missing_file(root)
+    if prepared.problem:
+        grade = judge.not_graded(prepared.problem, settings)
+    elif missing:
+        grade = judge.not_graded(f"no {missing}", settings,
+                                 NO_PACKAGE_MESSAGE if root is None else None)
+    else:
+        grade = judge.grade(root, settings, reference_dir)
+    grade.seconds = time.monotonic() - start
+    return Outcome(grade, prepared.notes)

@@ -1,0 +1,174 @@
+"""Grade one submission in a child process of its own, and never let it outlive its deadline.
+
+The batch starts one child per submission (`python -m autograder.supervise`, its own session, a
+private temporary folder); the child grades through the pipeline and writes its `Outcome` as JSON.
+A child past its wall-clock deadline is killed together with every process it started (workers
+run in sessions of their own), and whatever it left running from its folder is killed too.
+Nothing a submission does can stop the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import paths, pipeline, procfs, results
+from autograder.grades import Grade
+from autograder.settings import Settings
+
+LOG_TAIL_BYTES = 20_000
+
+
+@dataclass
+class Child:
+    """A running child: the submission it grades, its process, its folder and its deadline."""
+
+    name: str
+    popen: subprocess.Popen
+    scratch: Path
+    started: float
+    deadline: float
+
+    @property
+    def result_file(self) -> Path:
+        return self.scratch / "result.json"
+
+    def overdue(self) -> bool:
+        return self.popen.poll() is None and time.monotonic() > self.deadline
+
+    def done(self) -> bool:
+        return self.popen.poll() is not None
+
+
+@dataclass
+class Finished:
+    """What became of a child: its outcome, or None and the tail of its log if it failed."""
+
+    outcome: pipeline.Outcome | None
+    seconds: float
+    timed_out: bool = False
+    exit_code: int | None = None
+    log: str = ""
+
+
+def start(name: str, source: Path, settings: Settings, scratch: Path) -> Child:
+    """Start grading `source` in a child whose private folder is `scratch`."""
+    (scratch / "tmp").mkdir(parents=True)
+    env = dict(os.environ, TMPDIR=str(scratch / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.ROOT), env.get("PYTHONPATH")]))
+    with open(scratch / "child.log", "wb") as log:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "autograder.supervise", "--source", str(Path(source).resolve()),
+             "--result", str(scratch / "result.json"), "--settings", settings.to_json(),
+             "--parent", str(os.getpid())],
+            cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True)
+    now = time.monotonic()
+    return Child(name, popen, scratch, now, now + settings.timeout)
+
+
+def finish(child: Child) -> Finished:
+    """Kill what is left of `child` (all of it when overdue), read its outcome, remove its folder."""
+    timed_out = child.overdue()
+    kill_tree(child.popen)
+    seconds = time.monotonic() - child.started
+    finished = Finished(None, seconds, timed_out, child.popen.returncode)
+    if not timed_out:
+        try:
+            data = json.loads(child.result_file.read_text(encoding="utf-8"))
+            finished.outcome = pipeline.Outcome(Grade.from_dict(data["grade"]),
+                                                list(data["notes"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            log = (child.scratch / "child.log").read_bytes()[-LOG_TAIL_BYTES:]
+            finished.log = log.decode("utf-8", "replace")
+    kill_leftovers(child.scratch)
+    shutil.rmtree(child.scratch, ignore_errors=True)
+    return finished
+
+
+def stop(child: Child) -> None:
+    """Kill a child that is still running (the batch was interrupted)."""
+    kill_tree(child.popen)
+    kill_leftovers(child.scratch)
+
+
+def kill_tree(popen: subprocess.Popen) -> None:
+    """SIGKILL a running child, every process it started and their process groups (workers run
+    in sessions of their own, so killing the child's group alone would leave them running).
+    The tree is read while the child is alive: once it exits, its orphans are out of reach."""
+    own = {os.getpid(), os.getpgrp()}
+    while popen.poll() is None:
+        pids = [popen.pid, *procfs.descendants(popen.pid)]
+        groups = set()
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                groups.add(os.getpgid(pid))
+        for group in groups - own:
+            with contextlib.suppress(OSError):
+                os.killpg(group, signal.SIGKILL)
+        for pid in set(pids) - own:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout=5)
+
+
+def kill_leftovers(scratch: Path) -> None:
+    """Kill what a child left running from its private folder (e.g. a worker whose judge was
+    killed by the submission itself, now an orphan out of reach of kill_tree)."""
+    own = {os.getpid(), os.getpgrp()}
+    for _ in range(5):
+        found = [pid for pid in procfs.processes_in(scratch) if pid not in own]
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(OSError):
+                group = os.getpgid(pid)
+                if group not in own:
+                    os.killpg(group, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+# The child ------------------------------------------------------------------------------------
+
+def die_with_parent(parent: int) -> None:
+    """Get SIGTERM when the batch process dies (Linux), and exit cleanly on SIGTERM."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        sys.exit(143)
+
+
+def child_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Grade one submission for make grade (started "
+                                                 "by autograder.batch, not by hand).")
+    parser.add_argument("--source", type=Path, required=True)
+    parser.add_argument("--result", type=Path, required=True)
+    parser.add_argument("--settings", type=Settings.from_json, required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    args = parser.parse_args(argv)
+    die_with_parent(args.parent)
+    with tempfile.TemporaryDirectory(prefix="bn-batch-one-") as scratch:
+        outcome = pipeline.grade_submission(args.source, Path(scratch), args.settings)
+    results.write_json_atomic(args.result, {"grade": outcome.grade.to_dict(),
+                                            "notes": outcome.notes})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(child_main())
