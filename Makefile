@@ -76,7 +76,7 @@ grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade S
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF
-	$(PY) -m autograder.written_answers --batch "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"
+	$(PY) -m autograder.written_pdfs "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"
 
 clean: ## Remove the virtual environment and build outputs
 	rm -rf $(VENV) dist .pytest_cache
