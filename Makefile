@@ -64,7 +64,7 @@ bench-grade: $(STAMP) ## Benchmark make grade against a sequential otter run loo
 	$(PY) -m autograder.throughput --submissions $(or $(SUBMISSIONS_N),20) --otter-runs $(or $(OTTER_RUNS),3)
 
 DEMO := dist/demo
-DEMO_SOURCES := autograder/demo.py autograder/variants.py $(shell find solutions student_template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+DEMO_SOURCES := autograder/demo.py autograder/variants.py autograder/build.py $(shell find solutions student_template -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typical mistakes) into dist/demo/
 
