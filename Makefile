@@ -64,7 +64,7 @@ bench-grade: $(STAMP) ## Benchmark make grade against a sequential otter run loo
 	$(PY) -m autograder.throughput --submissions $(or $(SUBMISSIONS_N),20) --otter-runs $(or $(OTTER_RUNS),3)
 
 DEMO := dist/demo
-DEMO_SOURCES := autograder/demo.py autograder/variants.py $(shell find solutions student_template -type f -not -path '*/__pycache__/*' 2>/dev/null)
+DEMO_SOURCES := autograder/demo.py autograder/variants.py autograder/build.py $(shell find solutions student_template -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typical mistakes) into dist/demo/
 
@@ -76,7 +76,7 @@ grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade S
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF
-	$(PY) -m autograder.written_answers --batch "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"
+	$(PY) -m autograder.written_pdfs "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"
 
 clean: ## Remove the virtual environment and build outputs
 	rm -rf $(VENV) dist .pytest_cache

@@ -37,7 +37,8 @@ END_MARKER = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION[ \t]*$")
 # Notebook metadata that changes between runs without changing the assignment.
 VOLATILE_NOTEBOOK_METADATA = ("widgets", "varInspector", "toc")
 
-# A fixed timestamp keeps the handout zip byte-for-byte reproducible.
+# The one fixed timestamp of every zip the project writes (the handout, the Gradescope
+# autograder, the demo submissions): it keeps them byte-for-byte reproducible.
 ZIP_TIMESTAMP = (2024, 1, 1, 0, 0, 0)
 
 

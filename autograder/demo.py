@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import paths, variants
+from autograder.build import ZIP_TIMESTAMP
 
 LAYERS = "cs231n/layers.py"
 FC_NET = "cs231n/classifiers/fc_net.py"
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def write_zip(path: Path, files: dict[str, bytes]) -> None:
     try:
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in sorted(files):
-                info = zipfile.ZipInfo(name, ZIP_TIME)
+                info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, files[name])

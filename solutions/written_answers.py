@@ -13,13 +13,14 @@ the markdown's LaTeX turned into MathML (latex2mathml) that Chromium draws itsel
 Chromium printing that page to PDF. No script of the notebook runs and nothing is fetched: the
 page forbids both. A missing or corrupt notebook gives a one-page PDF that says so.
 
-The same file serves two places: the graders' side (`make pdf`, `make pdfs`) and the student's
-handout, where `make assign` copies it next to the notebook (the handout has no `autograder`
-package). There the export cell calls
-`grader.add_plugin_files("written_answers.WrittenAnswersPdf")`, otter's own way of adding files
-to the submission zip: `WrittenAnswersPdf` renders the same PDF and hands it to `grader.export`.
-So this file needs nothing beyond what a student has (otter, nbconvert, nbformat; latex2mathml
-for drawn formulas) and imports no other module of the project at load time.
+The same file serves two places: the graders' side (`make pdf`; `make pdfs` renders a whole
+batch with it from the graders' module written_pdfs) and the student's handout, where
+`make assign` copies it next to the notebook (the handout has no `autograder` package). There
+the export cell calls `grader.add_plugin_files("written_answers.WrittenAnswersPdf")`, otter's own
+way of adding files to the submission zip: `WrittenAnswersPdf` renders the same PDF and hands it
+to `grader.export`. So this file renders one notebook only, needs nothing beyond what a student
+has (otter, nbconvert, nbformat; latex2mathml for drawn formulas) and imports no module of the
+project (tests/test_build.py checks every import of the handout's copy).
 
     python -m autograder.written_answers NOTEBOOK PDF      (make pdf NOTEBOOK=... PDF=...)
     python written_answers.py NOTEBOOK PDF                 (in the handout)
@@ -243,58 +244,17 @@ class WrittenAnswersPdf(AbstractOtterPlugin):
         return [pdf]
 
 
-def submission_notebook(folder: Path) -> Path:
-    """The notebook of an extracted submission (at its root or one folder down)."""
-    found = sorted(folder.glob("*.ipynb")) or sorted(folder.glob("*/*.ipynb"))
-    return found[0] if found else folder / "BatchNormalization.ipynb"
-
-
-def render_batch(submissions: Path, out: Path) -> Path:
-    """OUT/<submission>/written_answers.pdf for every submission, and one merged PDF in order."""
-    from autograder import batch, extract  # the batch's naming and safe extraction (graders only)
-
-    pdfs = []
-    for submission in batch.find_submissions(Path(submissions), exclude=Path(out)):
-        with tempfile.TemporaryDirectory(prefix="bn-pdfs-") as scratch:
-            prepared = extract.prepare(submission.path, Path(scratch))
-            notebook = submission_notebook(Path(scratch))
-            pdf = Path(out) / submission.folder / "written_answers.pdf"
-            if prepared.problem:
-                html = to_html(notice(f"{submission.name}: {prepared.problem}"))
-                html_to_pdf(html, pdf)
-            else:
-                document = select_cells(read_or_notice(notebook))
-                document.cells.insert(0, nbformat.v4.new_markdown_cell(
-                    f"*Submission: {submission.name}*"))
-                html_to_pdf(to_html(document), pdf)
-            pdfs.append(pdf)
-            print(f"wrote {pdf}", flush=True)
-    merged = Path(out) / "written_answers.pdf"
-    if pdfs:
-        subprocess.run(["pdfunite", *map(str, pdfs), str(merged)], check=True)
-        print(f"wrote {merged} ({len(pdfs)} submissions, in gradebook order)")
-    return merged
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Render written answers to PDF: one notebook "
-                                     "(NOTEBOOK PDF), or every submission of a folder (--batch).")
-    parser.add_argument("source", type=Path,
-                        help="a notebook, or with --batch a submissions folder")
-    parser.add_argument("target", type=Path, help="the PDF, or with --batch the OUT folder")
-    parser.add_argument("--batch", action="store_true",
-                        help="render OUT/<submission>/written_answers.pdf for every submission "
-                             "and the merged OUT/written_answers.pdf")
+    parser = argparse.ArgumentParser(description="Render one notebook's written answers to PDF.")
+    parser.add_argument("notebook", type=Path, help="the notebook (.ipynb)")
+    parser.add_argument("pdf", type=Path, help="the PDF to write")
     args = parser.parse_args(argv)
     try:
-        if args.batch:
-            render_batch(args.source, args.target)
-        else:
-            render(args.source, args.target)
-            print(f"wrote {args.target}")
+        render(args.notebook, args.pdf)
     except RenderError as error:
         print(f"pdf: {error}", file=sys.stderr)
         return 1
+    print(f"wrote {args.pdf}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Tests of autograder.build: solution stripping, the generated folders, the handout zip."""
 
+import ast
 import filecmp
 import json
 import os
@@ -223,3 +224,27 @@ def test_the_notebook_gets_a_generated_copy_of_written_answers_that_needs_no_aut
     done = subprocess.run([sys.executable, "-c", probe], cwd=fresh_build / "student_template",
                           capture_output=True, text=True, env=environment)
     assert done.stdout.split() == ["False", "True"], done.stderr
+
+
+def project_imports(source: str) -> list[str]:
+    """Every import of `source` that names the project's package (or is relative), anywhere."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = ["." * node.level + (node.module or "")]
+        else:
+            continue
+        found += [f"line {node.lineno}: {name}" for name in names
+                  if name.startswith(".") or name.split(".")[0] == "autograder"]
+    return found
+
+
+def test_the_handouts_written_answers_imports_nothing_of_the_autograder():
+    for folder in (paths.STUDENT_TEMPLATE, paths.SOLUTIONS):
+        copy = folder / "written_answers.py"
+        assert project_imports(copy.read_text(encoding="utf-8")) == [], copy
+    assert project_imports("from autograder.batch import x\nimport os, autograder.extract\n"
+                           "def f():\n    from . import paths\n") == [
+        "line 1: autograder.batch", "line 2: autograder.extract", "line 4: ."]

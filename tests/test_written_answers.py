@@ -12,8 +12,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import extract, paths
-from autograder.written_answers import (RenderError, chromium, render, render_batch,
-                                        select_cells, to_html)
+from autograder.written_answers import RenderError, chromium, render, select_cells, to_html
 
 
 def solved_notebook():
@@ -92,26 +91,6 @@ def test_a_corrupt_notebook_gets_a_one_page_pdf_that_says_so(tmp_path):
     assert "could not be read" in pdf_text(pdf)
     missing = render(tmp_path / "absent.ipynb", tmp_path / "missing.pdf")
     assert "No notebook was found" in pdf_text(missing)
-
-
-def test_a_batch_gets_one_pdf_per_submission_and_a_merged_one(tmp_path):
-    submissions, out = tmp_path / "submissions", tmp_path / "out"
-    (submissions / "good one").mkdir(parents=True)
-    shutil.copyfile(paths.SOLUTIONS / paths.NOTEBOOK_NAME,
-                    submissions / "good one" / paths.NOTEBOOK_NAME)
-    (submissions / "broken.zip").write_bytes(b"not a zip")
-    (submissions / "Zoë").mkdir()
-    (submissions / "Zoë" / paths.NOTEBOOK_NAME).write_text("{ not json")
-    merged = render_batch(submissions, out)
-    pages = {name: pdf_pages(out / name / "written_answers.pdf")
-             for name in ("good one", "broken", "Zoë")}
-    assert pages["broken"] == 1 and "corrupt zip" in pdf_text(out / "broken" /
-                                                              "written_answers.pdf")
-    assert "could not be read" in pdf_text(out / "Zoë" / "written_answers.pdf")
-    assert "Inline Question 4" in pdf_text(out / "good one" / "written_answers.pdf")
-    assert pdf_pages(merged) == sum(pages.values())
-    assert list(submissions.iterdir())  # the submissions are left in place
-    assert (submissions / "broken.zip").read_bytes() == b"not a zip"
 
 
 def answer_notebook(markdown):
