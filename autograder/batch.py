@@ -267,8 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("SIGTERM", "SIGHUP"):  # clean up (children, gradebook) as on Ctrl-C
         signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
     settings = Settings(args.call_timeout, args.import_timeout, args.timeout,
-                        replace(Settings().limits, memory_bytes=args.memory)
-                        ).with_questions(args.questions)
+                        replace(Settings().limits, memory_bytes=args.memory), args.questions)
     try:
         print(f"Student code runs under {sandbox.protections().summary}.", file=sys.stderr,
               flush=True)

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=list(QUESTIONS),
                         help="question names to grade (default: all)")
     args = parser.parse_args(argv)
-    result = grade(args.submission.resolve(), Settings().with_questions(args.only))
+    result = grade(args.submission.resolve(), Settings(questions=args.only))
     for question in result.questions:
         print(f"{question.name:24s} {question.score:6.2f} / {question.max_score:g}")
         for check in question.checks:

@@ -8,7 +8,7 @@ level chosen once by the batch travels inside it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,14 @@ class Settings:
     questions: tuple[str, ...] | None = None  # grade only these questions (None: all)
     sandbox: str = ""  # the sandbox level; "" means the strongest this machine allows
 
+    def __post_init__(self) -> None:
+        # Any iterable of names is accepted; an empty one means all questions.
+        object.__setattr__(self, "questions", tuple(self.questions) if self.questions else None)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Settings":
         data = json.loads(text)
-        questions = data.pop("questions")
-        return cls(limits=Limits(**data.pop("limits")),
-                   questions=tuple(questions) if questions else None, **data)
-
-    def with_questions(self, questions) -> "Settings":
-        """These settings, grading only `questions` (all when empty or None)."""
-        return replace(self, questions=tuple(questions) if questions else None)
+        return cls(limits=Limits(**data.pop("limits")), **data)

@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import extract
-from autograder.batch import find_submissions
+from autograder.gradebook import folder_of
+from autograder.submissions import find_submissions
 from autograder.written_answers import (RenderError, html_to_pdf, notice, read_or_notice,
                                         select_cells, to_html)
 
@@ -41,7 +42,7 @@ def render_batch(submissions: Path, out: Path) -> Path:
     for submission in find_submissions(Path(submissions), exclude=Path(out)):
         with tempfile.TemporaryDirectory(prefix="bn-pdfs-") as scratch:
             prepared = extract.prepare(submission.path, Path(scratch))
-            pdf = Path(out) / submission.folder / PDF_NAME
+            pdf = folder_of(out, submission) / PDF_NAME
             if prepared.problem:
                 html_to_pdf(to_html(notice(f"{submission.name}: {prepared.problem}")), pdf)
             else:

@@ -19,13 +19,14 @@ import sys
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from autograder import batch, demo, paths, sandbox, variants
-from autograder.checks import QUESTIONS
-from autograder.judge import Settings
+from autograder import batch, cache, demo, gradebook, paths, sandbox, submissions, variants
+from autograder.grades import QUESTIONS
+from autograder.settings import Limits, Settings
 
 QUICK = ["bn_forward_train"]
 HEADER = ["submission", *QUESTIONS, "total", "status"]
@@ -77,7 +78,7 @@ def windows(data: bytes) -> bytes:
 
 
 def gradebook(out: Path) -> list[dict]:
-    text = (out / batch.GRADEBOOK).read_text(encoding="utf-8")
+    text = (out / gradebook.GRADEBOOK).read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text))
     assert reader.fieldnames == HEADER
     rows = list(reader)
@@ -90,11 +91,11 @@ def by_name(rows: list[dict]) -> dict[str, dict]:
 
 
 def record(out: Path, name: str) -> dict:
-    return json.loads((out / name / batch.RECORD).read_text(encoding="utf-8"))
+    return json.loads((out / name / gradebook.RECORD).read_text(encoding="utf-8"))
 
 
 def mtimes(out: Path) -> dict[str, int]:
-    return {path.parent.name: path.stat().st_mtime_ns for path in out.glob(f"*/{batch.RECORD}")}
+    return {path.parent.name: path.stat().st_mtime_ns for path in out.glob(f"*/{gradebook.RECORD}")}
 
 
 def processes_mentioning(text: str) -> list[str]:
@@ -117,10 +118,12 @@ def assert_no_process_left(text: str, grace: float = 5.0) -> None:
     assert processes_mentioning(text) == []
 
 
-def quick(submissions: Path, out: Path, **kwargs) -> batch.BatchResult:
-    options = dict(jobs=2, questions=QUICK, progress=False, report=False)
-    options.update(kwargs)
-    return batch.grade_folder(submissions, out, **options)
+def quick(folder: Path, out: Path, settings: Settings = Settings(), questions=QUICK,
+          **options) -> batch.BatchResult:
+    """Grade `folder` on the quick questions (or `questions`), two at a time, no report."""
+    settings = replace(settings, questions=questions)
+    return batch.grade_folder(folder, out, settings, **{"jobs": 2, "progress": False,
+                                                        "report": False, **options})
 
 
 # Good, buggy and malformed submissions together --------------------------------------------------
@@ -153,7 +156,7 @@ def mixed(tmp_path_factory):
     folder = subs / "folder submission"
     shutil.copytree(reference, folder)
     (folder / paths.NOTEBOOK_NAME).write_bytes(NOTEBOOK)
-    before = batch.content_hash(folder), {p.name: p.read_bytes() for p in subs.glob("*.zip")}
+    before = cache.content_hash(folder), {p.name: p.read_bytes() for p in subs.glob("*.zip")}
     out = tmp / "out"
     result = quick(subs, out)
     return subs, out, result, before
@@ -188,7 +191,7 @@ def test_every_submission_gets_a_row_with_a_clear_status(mixed):
         assert row["status"] == status, name
         if score is not None:
             assert row["bn_forward_train"] == score and row["total"] == score, name
-        assert (out / name / batch.FEEDBACK).is_file(), name
+        assert (out / name / gradebook.FEEDBACK).is_file(), name
         # only the graded question has a column value
         assert all(row[q] == "" for q in QUESTIONS if q not in QUICK), name
     assert 0 < float(by_name(rows)["buggy"]["total"]) < 10
@@ -208,24 +211,24 @@ def test_records_and_feedback_for_every_submission(mixed):
         assert set(data) >= {"score", "execution_time", "output", "tests", "extra_data"}
         assert [test["name"] for test in data["tests"]] == QUICK
         assert data["extra_data"]["batch"]["status"] == status
-        assert data["extra_data"]["batch"]["key"] == batch.cache_key(
-            next(s for s in batch.find_submissions(subs) if s.name == name),
-            batch.Options(Settings(), batch.DEFAULT_TIMEOUT, tuple(QUICK)))
-        feedback = (out / name / batch.FEEDBACK).read_text(encoding="utf-8")
+        source = next(s for s in submissions.find_submissions(subs) if s.name == name).path
+        assert data["extra_data"]["batch"]["key"] == cache.cache_key(
+            source, Settings(questions=QUICK, sandbox=sandbox.protections().level))
+        feedback = (out / name / gradebook.FEEDBACK).read_text(encoding="utf-8")
         assert f"**Auto-graded score: {data['score']:g} / 10**" in feedback
         assert RAW not in feedback and RAW not in json.dumps(data)
-    assert "could not be graded: **corrupt zip**" in (out / "corrupt" / batch.FEEDBACK).read_text()
+    assert "could not be graded: **corrupt zip**" in (out / "corrupt" / gradebook.FEEDBACK).read_text()
 
 
 def test_submissions_are_never_modified_and_nothing_escapes(mixed):
     subs, out, _, (folder_hash, zips) = mixed
-    assert batch.content_hash(subs / "folder submission") == folder_hash
+    assert cache.content_hash(subs / "folder submission") == folder_hash
     assert {p.name: p.read_bytes() for p in subs.glob("*.zip")} == zips
     assert sorted(p.name for p in subs.iterdir()) == sorted(
         [*zips, "folder submission"])
     assert not (subs.parent / "escaped.py").exists() and not Path("/tmp/bn-escaped").exists()
-    assert not (out / batch.WORK).exists()
-    assert not [p for p in out.rglob(".*") if p.name != batch.LOCK]  # no temporary file left
+    assert not (out / gradebook.WORK).exists()
+    assert not [p for p in out.rglob(".*") if p.name != gradebook.LOCK]  # no temporary file left
 
 
 def test_the_same_submission_gives_the_same_row(mixed):
@@ -261,11 +264,11 @@ def test_rerun_skips_what_is_graded_and_regrades_what_changed(small, tmp_path):
     subs, out = small
     first = quick(subs, out)
     assert first.graded == 3
-    stamps, book = mtimes(out), (out / batch.GRADEBOOK).read_text()
+    stamps, book = mtimes(out), (out / gradebook.GRADEBOOK).read_text()
     second = quick(subs, out)
     assert (second.graded, second.cached) == (0, 3)
     assert all(t.cached for t in second.timings)
-    assert mtimes(out) == stamps and (out / batch.GRADEBOOK).read_text() == book
+    assert mtimes(out) == stamps and (out / gradebook.GRADEBOOK).read_text() == book
 
     export(subs / "bob.zip", package(tmp_path))  # bob fixes his bug
     (subs / "Zoë Dupont" / "notes.txt").write_text("a new file in a folder submission")
@@ -311,21 +314,21 @@ def test_a_submission_over_the_wall_clock_timeout_is_killed(tmp_path):
     export(subs / "fine.zip", package(tmp_path))
     out = tmp_path / "out"
     start = time.monotonic()
-    result = quick(subs, out, timeout=4, report=True)
+    result = quick(subs, out, Settings(timeout=4), report=True)
     assert time.monotonic() - start < 30
     rows = by_name(result.rows)
     assert rows["sleeper"]["status"] == "timed out" and rows["sleeper"]["total"] == "0"
     assert rows["fine"]["status"] == "ok" and rows["fine"]["total"] == "10"
-    assert "longer than 4 s" in (out / "sleeper" / batch.FEEDBACK).read_text()
+    assert "longer than 4 s" in (out / "sleeper" / gradebook.FEEDBACK).read_text()
     assert_no_process_left(str(out))
-    assert not (out / batch.WORK).exists()
+    assert not (out / gradebook.WORK).exists()
     assert (out / "report.html").is_file()
 
 
 def test_memory_cap_reaches_the_worker(tmp_path):
     subs = tmp_path / "submissions"
     export(subs / "hog.zip", package(tmp_path, append="\nimport numpy\nnumpy.ones(2**28)\n"))
-    result = quick(subs, tmp_path / "out", settings=Settings(limits=batch.sandbox.Limits(
+    result = quick(subs, tmp_path / "out", Settings(limits=Limits(
         memory_bytes=512 * 2**20)))
     assert result.rows[0]["status"].startswith("MemoryError at import"), result.rows[0]
 
@@ -350,43 +353,43 @@ def test_a_killed_run_leaves_a_consistent_gradebook_and_the_next_run_completes_i
     process = start_cli(subs, out)
     readings = 0
     deadline = time.monotonic() + 60
-    while not (out / "a first" / batch.RECORD).exists():
+    while not (out / "a first" / gradebook.RECORD).exists():
         assert process.poll() is None and time.monotonic() < deadline
-        if (out / batch.GRADEBOOK).exists():
+        if (out / gradebook.GRADEBOOK).exists():
             assert len(gradebook(out)) == 3  # never a partial file
             readings += 1
     time.sleep(0.5)  # b is being graded now
     rows = by_name(gradebook(out))
     assert rows["a first"]["status"] == "ok"
-    assert rows["b slow"]["status"] == rows["c last"]["status"] == batch.NOT_GRADED
+    assert rows["b slow"]["status"] == rows["c last"]["status"] == gradebook.NOT_GRADED
     os.kill(process.pid, how)
     process.communicate(timeout=30)
     assert process.returncode == (130 if how == signal.SIGINT else -signal.SIGKILL)
     assert_no_process_left(str(out))
     rows = by_name(gradebook(out))
-    assert rows["a first"]["status"] == "ok" and rows["c last"]["status"] == batch.NOT_GRADED
+    assert rows["a first"]["status"] == "ok" and rows["c last"]["status"] == gradebook.NOT_GRADED
     if how == signal.SIGINT:
-        assert not (out / batch.WORK).exists()
+        assert not (out / gradebook.WORK).exists()
     stamp = mtimes(out)["a first"]
 
     result = quick(subs, out, jobs=1)
     assert (result.graded, result.cached) == (2, 1)
     assert mtimes(out)["a first"] == stamp
     assert [row["status"] for row in gradebook(out)] == ["ok"] * 3
-    assert not (out / batch.WORK).exists()
+    assert not (out / gradebook.WORK).exists()
     assert readings > 0
 
 
 def test_the_gradebook_is_never_seen_half_written(tmp_path):
-    rows = [batch.empty_row(f"student {i:03d} " + "x" * 200) for i in range(300)]
+    rows = [gradebook.empty_row(f"student {i:03d} " + "x" * 200) for i in range(300)]
     stop = threading.Event()
 
     def write():
         for count in range(1, len(rows), 3):
-            batch.write_gradebook(tmp_path, rows[:count])
+            gradebook.write_gradebook(tmp_path, rows[:count])
         stop.set()
 
-    batch.write_gradebook(tmp_path, rows[:1])
+    gradebook.write_gradebook(tmp_path, rows[:1])
     writer = threading.Thread(target=write)
     writer.start()
     reads = 0
@@ -395,13 +398,13 @@ def test_the_gradebook_is_never_seen_half_written(tmp_path):
         reads += 1
     writer.join()
     assert len(gradebook(tmp_path)) == 298 and reads > 10
-    assert [p.name for p in tmp_path.iterdir()] == [batch.GRADEBOOK]
+    assert [p.name for p in tmp_path.iterdir()] == [gradebook.GRADEBOOK]
 
 
 def test_a_second_run_on_the_same_out_is_refused(small):
     subs, out = small
     out.mkdir()
-    with open(out / batch.LOCK, "w") as handle:
+    with open(out / gradebook.LOCK, "w") as handle:
         batch.fcntl.flock(handle, batch.fcntl.LOCK_EX)
         with pytest.raises(batch.BatchError, match="another grading run"):
             quick(subs, out)
@@ -427,7 +430,7 @@ def test_end_to_end_with_every_question(tmp_path):
     data = record(out, "Zoë Dupont")
     assert [test["name"] for test in data["tests"]] == list(QUESTIONS)
     assert data["score"] == 68 and 0 < data["extra_data"]["measurements"]["alt_time_ratio"] < 1.9
-    feedback = (out / "template" / batch.FEEDBACK).read_text()
+    feedback = (out / "template" / gradebook.FEEDBACK).read_text()
     assert "not implemented yet" in feedback and "**Auto-graded score: 0 / 68**" in feedback
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 3 and "1 measurements" in page
@@ -480,8 +483,8 @@ def test_a_demo_edit_that_no_longer_applies_fails_loudly(tmp_path):
 def test_demo_grades_as_described(demo_folder, tmp_path):
     """Every question but the (slow) speed check: each mistake costs points where it lives."""
     questions = [q for q in QUESTIONS if q != "bn_backward_alt_speed"]
-    result = batch.grade_folder(demo_folder, tmp_path / "out", jobs=2, questions=questions,
-                                progress=False)
+    result = batch.grade_folder(demo_folder, tmp_path / "out", Settings(questions=questions),
+                                jobs=2, progress=False)
     rows = by_name(result.rows)
     full = sum(QUESTIONS[q].points for q in questions)
     assert rows["reference"]["total"] == f"{full:g}" and rows["Zoë Dupont"]["total"] == f"{full:g}"
@@ -547,6 +550,6 @@ def test_a_submission_that_kills_its_grader_gets_a_row_and_leaves_nothing(tmp_pa
         assert rows["hostile"]["status"].startswith("PermissionError at import")
     else:
         assert rows["hostile"]["status"] == "grader crashed (signal 9)"
-        assert (out / "hostile" / batch.GRADER_LOG).is_file()
+        assert (out / "hostile" / gradebook.GRADER_LOG).is_file()
     assert rows["hostile"]["total"] == "0" and rows["fine"]["total"] == "10"
     assert_no_process_left(str(out), grace=0)

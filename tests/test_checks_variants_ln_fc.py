@@ -12,6 +12,7 @@ import pytest
 
 from autograder import paths
 from autograder.judge import grade
+from autograder.settings import Settings
 from autograder.variants import append_text, make_variant
 
 LN_FC = ["ln_forward", "ln_backward", "fc_net_batchnorm", "fc_net_layernorm"]
@@ -137,7 +138,7 @@ def messages(question) -> str:
 
 @pytest.fixture(scope="module")
 def reference_grade():
-    return grade(paths.SOLUTIONS, only=GRADED)
+    return grade(paths.SOLUTIONS, Settings(questions=GRADED))
 
 
 def test_reference_gets_full_marks(reference_grade):
@@ -148,7 +149,7 @@ def test_reference_gets_full_marks(reference_grade):
 
 
 def test_template_gets_nothing_on_these_questions():
-    result = grade(paths.STUDENT_TEMPLATE, only=LN_FC)
+    result = grade(paths.STUDENT_TEMPLATE, Settings(questions=LN_FC))
     assert result.status == "ok"
     assert {q.name for q in result.questions} == set(LN_FC)
     for question in result.questions:
@@ -161,7 +162,7 @@ def test_template_gets_nothing_on_these_questions():
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_variant_loses_points_where_the_mistake_lives(tmp_path, name, reference_grade):
     edits, expected, related = VARIANTS[name]
-    result = grade(make_variant(tmp_path / "variant", edits), only=GRADED)
+    result = grade(make_variant(tmp_path / "variant", edits), Settings(questions=GRADED))
     assert result.status == "ok", result.status
     scores = {q.name: q for q in result.questions}
     for question, text in expected.items():
@@ -177,7 +178,7 @@ def test_variant_loses_points_where_the_mistake_lives(tmp_path, name, reference_
 def test_correct_alternatives_keep_full_marks(tmp_path, name):
     edits, appended = ALTERNATIVES[name]
     folder = append_text(make_variant(tmp_path / "alternative", edits), LAYERS, appended)
-    result = grade(folder, only=GRADED)
+    result = grade(folder, Settings(questions=GRADED))
     for question in result.questions:
         assert question.score == question.max_score, (name, question.name, messages(question))
 
@@ -189,7 +190,7 @@ def test_variant_messages_reveal_no_expected_numbers(tmp_path):
     for name in ("layernorm over axis 0", "last W left out of L2",
                  "fresh bn_param dicts in every loss() call"):
         edits, _, _ = VARIANTS[name]
-        result = grade(make_variant(tmp_path / name.replace(" ", "_"), edits), only=LN_FC)
+        result = grade(make_variant(tmp_path / name.replace(" ", "_"), edits), Settings(questions=LN_FC))
         for question in result.questions:
             text = messages(question).replace("0.5 * reg", "")  # the formula, not a value
             assert not re.search(r"\d\.\d", text), (name, messages(question))

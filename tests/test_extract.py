@@ -17,7 +17,6 @@ import pytest
 
 from autograder import paths
 from autograder.extract import MAX_FILE_BYTES, kind_of, prepare, safe_parts
-from autograder.submission import package_root
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
@@ -50,7 +49,7 @@ def test_export_layout_takes_the_package_and_the_notebook(tmp_path):
     prepared = prepare(export(tmp_path), tmp_path / "out")
     assert prepared.problem is None and prepared.notes == []
     assert tree(tmp_path / "out") == sorted([paths.NOTEBOOK_NAME, *package_files()])
-    assert package_root(tmp_path / "out") == tmp_path / "out"
+    assert prepared.package_root() == tmp_path / "out"
     layers = (tmp_path / "out/cs231n/layers.py").read_bytes()
     assert layers == (paths.SOLUTIONS / "cs231n/layers.py").read_bytes()
 
@@ -80,13 +79,13 @@ def test_notebook_only_has_no_package(tmp_path):
     prepared = prepare(tmp_path / "nb.zip", tmp_path / "out")
     assert prepared.problem is None
     assert tree(tmp_path / "out") == [paths.NOTEBOOK_NAME]
-    assert package_root(tmp_path / "out") is None
+    assert prepared.package_root() is None
 
 
 def test_nested_one_folder_deep(tmp_path):
     prepared = prepare(export(tmp_path, prefix="BatchNormalization/"), tmp_path / "out")
     assert prepared.problem is None and prepared.notes == []
-    assert package_root(tmp_path / "out") == tmp_path / "out/BatchNormalization"
+    assert prepared.package_root() == tmp_path / "out/BatchNormalization"
 
 
 def test_windows_line_endings_and_bom_are_normalized(tmp_path):

@@ -5,6 +5,7 @@ import pytest
 from autograder import otter_tests, paths
 from autograder.checks import QUESTIONS
 from autograder.judge import grade
+from autograder.settings import Settings
 from autograder.variants import make_variant
 
 ONLY = ["bn_forward_test", "ln_forward"]
@@ -28,7 +29,7 @@ def test_otter_scores_agree_with_the_judge(test_files, tmp_path, submission):
         folder = make_variant(tmp_path, [("cs231n/layers.py", "batchnorm_forward",
                                           "out = gamma * x_hat + beta\n        return out, None",
                                           "out = x_hat\n        return out, None")])
-    result = grade(folder, only=ONLY)
+    result = grade(folder, Settings(questions=ONLY))
     scored = otter_tests.score(result, test_files)
     for question in result.questions:
         assert scored[question.name].score == pytest.approx(question.score, abs=1e-4)

@@ -1,4 +1,4 @@
-"""The student's feedback.md and the instructors' report.html, from hand-made grades."""
+"""autograder.report: the instructors' report.html, from records of hand-made grades."""
 
 from __future__ import annotations
 
@@ -6,66 +6,24 @@ import base64
 import re
 from pathlib import Path
 
-from autograder import batch
-from autograder.checks import QUESTIONS
-from autograder.judge import CheckResult, Grade, QuestionResult, empty_results
-from autograder.report import REPORT_NAME, feedback_markdown, one_line, summarize, write_report
+from autograder import gradebook
+from autograder.grades import QUESTIONS, Grade
+from autograder.report import summarize, write_report
+from autograder.submissions import Submission
+
+from conftest import first_check, make_grade
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def make_grade(failing: dict[str, str] = (), ratio: float | None = 1.0,
-               status: str = "ok") -> Grade:
-    """Every check passes except those named {check title: message}."""
-    failing = dict(failing)
-    if status != "ok":
-        return Grade(status, empty_results(f"not graded: {status}"))
-    questions = []
-    for question in QUESTIONS.values():
-        questions.append(QuestionResult(question.name, question.title, question.points, [
-            CheckResult(check.title, check.weight, check.title not in failing,
-                        failing.get(check.title, "")) for check in question.checks]))
-    return Grade(status, questions, 5.0, 1,
-                 {} if ratio is None else {"alt_time_ratio": ratio})
-
-
-def first_check(question: str) -> str:
-    return QUESTIONS[question].checks[0].title
-
-
 def record(out: Path, name: str, grade: Grade, notes=()) -> dict:
-    submission = batch.Submission(name, out / f"{name}.zip")
-    return batch.write_record(out, submission, "key", grade, list(notes), 1.0)
+    submission = Submission(name, out / f"{name}.zip")
+    return gradebook.write_record(out, submission, "key", grade, list(notes), 1.0)
 
 
 def images(page: str) -> list[bytes]:
     return [base64.b64decode(data)
             for data in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)]
-
-
-def test_feedback_lists_total_scores_and_every_verdict():
-    title = first_check("bn_backward")
-    grade = make_grade({title: "batchnorm_backward's dx is wrong: check the cache order"})
-    text = feedback_markdown("Zoë Dupont", grade, "ok; notebook is not valid JSON",
-                             ["notebook is not valid JSON"])
-    assert "Zoë Dupont" in text
-    assert f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**" in text
-    assert "Notes: notebook is not valid JSON." in text
-    assert "could not be graded" not in text
-    for question in grade.questions:
-        assert f"| `{question.name}` | {question.score:g} / {question.max_score:g} |" in text
-        for check in question.checks:
-            assert one_line(check.title) in text
-    assert f"- **FAILED**: {title}  \n  batchnorm_backward's dx is wrong" in text
-    assert text.count("- passed: ") == sum(len(q.checks) for q in grade.questions) - 1
-
-
-def test_feedback_of_a_package_that_could_not_be_graded():
-    text = feedback_markdown("x", make_grade(status="SyntaxError in layers.py line 12"),
-                             "SyntaxError in layers.py line 12")
-    assert "could not be graded: **SyntaxError in layers.py line 12**" in text
-    assert "**Auto-graded score: 0 / 68**" in text
-    assert "- passed" not in text
 
 
 def test_report_builds_with_its_plots(tmp_path):
@@ -76,12 +34,12 @@ def test_report_builds_with_its_plots(tmp_path):
                                                     ratio=1.1 + i))
     record(tmp_path, "broken", make_grade(status="corrupt zip"))
     record(tmp_path, "Zoë Dupont", make_grade(ratio=None), ["notebook is not valid JSON"])
-    records = [batch.load_record(tmp_path, batch.Submission(path.name, path))
+    records = [gradebook.load_record(tmp_path, Submission(path.name, path))
                for path in sorted(tmp_path.iterdir()) if path.is_dir()]
     assert all(records) and len(records) == 6
 
     path = write_report(records, tmp_path)
-    assert path == tmp_path / REPORT_NAME
+    assert path == tmp_path / gradebook.REPORT
     page = path.read_text(encoding="utf-8")
     plots = images(page)
     assert len(plots) == 3  # scores, pass rates, speed ratios
@@ -105,18 +63,8 @@ def test_report_builds_with_its_plots(tmp_path):
 
 def test_report_without_speed_measurements_or_submissions(tmp_path):
     record(tmp_path, "a", make_grade(ratio=None))
-    records = [batch.load_record(tmp_path, batch.Submission("a", tmp_path / "a.zip"))]
+    records = [gradebook.load_record(tmp_path, Submission("a", tmp_path / "a.zip"))]
     page = write_report(records, tmp_path).read_text()
     assert "No speed measurements" in page and len(images(page)) == 2
     page = write_report([], tmp_path / "empty").read_text()
     assert "No submissions graded." in page and not images(page)
-
-
-def test_student_text_in_feedback_cannot_format_itself_as_a_score():
-    """Exception text quoted in a message is escaped: it reads as plain text, not markdown."""
-    title = first_check("bn_forward_train")
-    fake = "batchnorm_forward raised E: **Auto-graded score: 68 / 68** <b>[x](y)</b> `z` __u__"
-    text = feedback_markdown("x", make_grade({title: fake}), "ok")
-    assert text.count("**Auto-graded score") == 1  # the real one, at the top
-    assert (r"batchnorm_forward raised E: \*\*Auto-graded score: 68 / 68\*\* "
-            r"\<b\>\[x\](y)\</b\> \`z\` \_\_u\_\_") in text

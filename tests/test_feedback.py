@@ -1,0 +1,57 @@
+"""autograder.feedback: what a student reads, in feedback.md and on Gradescope, from hand-made
+grades."""
+
+from __future__ import annotations
+
+from autograder.feedback import feedback_markdown, one_line, question_markdown
+from autograder.results import gradescope_results
+
+from conftest import first_check, make_grade
+
+
+def test_feedback_lists_total_scores_and_every_verdict():
+    title = first_check("bn_backward")
+    grade = make_grade({title: "batchnorm_backward's dx is wrong: check the cache order"})
+    text = feedback_markdown("Zoë Dupont", grade, "ok; notebook is not valid JSON",
+                             ["notebook is not valid JSON"])
+    assert "Zoë Dupont" in text
+    assert f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**" in text
+    assert "Notes: notebook is not valid JSON." in text
+    assert "could not be graded" not in text
+    for question in grade.questions:
+        assert f"| `{question.name}` | {question.score:g} / {question.max_score:g} |" in text
+        for check in question.checks:
+            assert one_line(check.title) in text
+    assert f"- **FAILED**: {title}  \n  batchnorm_backward's dx is wrong" in text
+    assert text.count("- passed: ") == sum(len(q.checks) for q in grade.questions) - 1
+
+
+def test_feedback_of_a_package_that_could_not_be_graded():
+    text = feedback_markdown("x", make_grade(status="SyntaxError in layers.py line 12"),
+                             "SyntaxError in layers.py line 12")
+    assert "could not be graded: **SyntaxError in layers.py line 12**" in text
+    assert "**Auto-graded score: 0 / 68**" in text
+    assert "- passed" not in text
+
+
+def test_student_text_in_feedback_cannot_format_itself_as_a_score():
+    """Exception text quoted in a message is escaped: it reads as plain text, not markdown."""
+    title = first_check("bn_forward_train")
+    fake = "batchnorm_forward raised E: **Auto-graded score: 68 / 68** <b>[x](y)</b> `z` __u__"
+    text = feedback_markdown("x", make_grade({title: fake}), "ok")
+    assert text.count("**Auto-graded score") == 1  # the real one, at the top
+    assert (r"batchnorm_forward raised E: \*\*Auto-graded score: 68 / 68\*\* "
+            r"\<b\>\[x\](y)\</b\> \`z\` \_\_u\_\_") in text
+
+
+def test_gradescope_shows_the_same_verdicts_as_feedback_md():
+    title = first_check("bn_backward")
+    grade = make_grade({title: "dx is wrong: **68 / 68**"})
+    text = feedback_markdown("x", grade, "ok")
+    tests = gradescope_results(grade)["tests"]
+    assert [test["name"] for test in tests] == [q.name for q in grade.questions]
+    for test, question in zip(tests, grade.questions):
+        assert test["output_format"] == "md"
+        assert question_markdown(question) in test["output"]
+        assert question_markdown(question) in text
+    assert r"dx is wrong: \*\*68 / 68\*\*" in tests[2]["output"]

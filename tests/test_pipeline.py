@@ -1,0 +1,72 @@
+"""autograder.pipeline: one submission, as handed in, to a Grade.
+
+The package must be found where the export cell puts it (or one folder down), be whole before the
+judge starts a worker, and only the questions the settings ask for appear in the grade, whether it
+was graded or not.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from autograder import paths, pipeline
+from autograder.settings import Settings
+from autograder.variants import make_variant
+
+LAYERS = "cs231n/layers.py"
+FC_NET = "cs231n/classifiers/fc_net.py"
+QUICK = ("bn_forward_train", "ln_forward")
+
+
+def grade(source, tmp_path, questions=QUICK) -> pipeline.Outcome:
+    return pipeline.grade_submission(source, tmp_path / "scratch", Settings(questions=questions))
+
+
+@pytest.mark.parametrize("missing", [FC_NET, LAYERS])
+def test_missing_file_status(tmp_path, missing):
+    folder = make_variant(tmp_path / "variant")
+    (folder / missing).unlink()
+    result = grade(folder, tmp_path).grade
+    assert result.status == f"no {missing}"
+    assert [q.name for q in result.questions] == list(QUICK)
+    assert result.total == 0
+    assert all(not check.passed and check.message.startswith("not graded: ")
+               for q in result.questions for check in q.checks)
+
+
+def test_no_package_says_how_to_export(tmp_path):
+    folder = tmp_path / "empty"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "notes" / "readme.txt").write_text("hello")
+    result = grade(folder, tmp_path).grade
+    assert result.status == f"no {LAYERS}"
+    message = result.questions[0].checks[0].message
+    assert "export it with the notebook's last cell" in message
+
+
+def test_package_one_folder_down_in_a_zip(tmp_path):
+    folder = make_variant(tmp_path / "variant")
+    archive = tmp_path / "nested.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in sorted(folder.rglob("*.py")):
+            zipped.write(file, "BatchNormalization/" + file.relative_to(folder).as_posix())
+    outcome = grade(archive, tmp_path)
+    assert outcome.grade.status == "ok"
+    assert outcome.grade.total == outcome.grade.max_total == 16
+    assert outcome.notes == ["no notebook"]
+
+
+def test_only_the_asked_questions(tmp_path):
+    result = grade(paths.SOLUTIONS, tmp_path, questions=["ln_forward"]).grade
+    assert [q.name for q in result.questions] == ["ln_forward"]
+    assert result.status == "ok" and result.total == result.max_total
+
+
+def test_corrupt_zip_is_a_status_not_an_error(tmp_path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not a zip")
+    result = grade(broken, tmp_path).grade
+    assert result.status == "corrupt zip"
+    assert result.total == 0 and [q.name for q in result.questions] == list(QUICK)
