@@ -2,7 +2,8 @@
 
 `python -m autograder.demo DIR` writes, into DIR, zips laid out as the notebook's export cell makes
 them (the notebook and the `cs231n/` files it lists, at the zip's root): the reference, the
-untouched template, and copies of the reference with one real student mistake each (FACTS §3).
+untouched template, and copies of the reference with one real student mistake each (the README's
+"Questions and points" lists the mistakes the checks recognize).
 A mistake is a small recorded text edit of the reference (autograder.variants), which must apply
 exactly once, so a demo never silently grades the reference under another name. One name holds a
 space and a non-ASCII letter, as real names do. The zips are byte-for-byte reproducible (fixed
