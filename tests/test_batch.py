@@ -3,7 +3,7 @@
 Every submission is generated here in tmp_path from the reference and the template (no binary is
 committed). Grading a correct submission costs about 6 s because of the speed check, so most tests
 grade one quick question (`questions=QUICK`); one end-to-end test grades everything on a few
-submissions, and one grades the demo without the speed question.
+submissions (the demo's own tests are in test_demo.py).
 """
 
 from __future__ import annotations
@@ -436,68 +436,6 @@ def test_end_to_end_with_every_question(tmp_path):
     assert page.count("data:image/png;base64,") == 3 and "1 measurements" in page
     assert [t.submission for t in result.timings] == ["syntax error", "template", "Zoë Dupont"]
     assert_no_process_left(str(tmp_path))
-
-
-# The demo -----------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo") / "demo"
-    demo.build(folder)
-    return folder
-
-
-def test_demo_zips_are_laid_out_like_the_export_cell(demo_folder):
-    names = sorted(path.name for path in demo_folder.glob("*.zip"))
-    assert names == sorted(f"{d.name}.zip" for d in demo.DEMOS)
-    assert "Zoë Dupont.zip" in names and (demo_folder / "README.md").is_file()
-    exported = demo.exported_files(paths.SOLUTIONS / paths.NOTEBOOK_NAME)
-    assert "cs231n/layers.py" in exported and "cs231n/classifiers/fc_net.py" in exported
-    for item in demo.DEMOS:
-        with zipfile.ZipFile(demo_folder / f"{item.name}.zip") as archive:
-            listed = sorted(archive.namelist())
-            expected = sorted(([paths.NOTEBOOK_NAME] if item.notebook else [])
-                              + (exported if item.package else []))
-            assert listed == expected, item.name
-            if item.package:
-                layers = archive.read(LAYERS)
-                fc_net = archive.read("cs231n/classifiers/fc_net.py")
-                untouched = (layers == (item.source / LAYERS).read_bytes() and fc_net ==
-                             (item.source / "cs231n/classifiers/fc_net.py").read_bytes())
-                assert untouched == (not item.edits), item.name
-
-
-def test_demo_is_reproducible(demo_folder, tmp_path):
-    demo.build(tmp_path / "again")
-    for path in demo_folder.glob("*.zip"):
-        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
-
-
-def test_a_demo_edit_that_no_longer_applies_fails_loudly(tmp_path):
-    stale = demo.Demo("stale", "", paths.SOLUTIONS, (
-        (LAYERS, "batchnorm_forward", "this text is not in the reference", ""),))
-    with pytest.raises(variants.EditError):
-        demo.build(tmp_path, [stale])
-
-
-def test_demo_grades_as_described(demo_folder, tmp_path):
-    """Every question but the (slow) speed check: each mistake costs points where it lives."""
-    questions = [q for q in QUESTIONS if q != "bn_backward_alt_speed"]
-    result = batch.grade_folder(demo_folder, tmp_path / "out", Settings(questions=questions),
-                                jobs=2, progress=False)
-    rows = by_name(result.rows)
-    full = sum(QUESTIONS[q].points for q in questions)
-    assert rows["reference"]["total"] == f"{full:g}" and rows["Zoë Dupont"]["total"] == f"{full:g}"
-    assert rows["untouched template"]["total"] == "0"
-    lost = {"cache order": "bn_backward", "eps hard-coded": "bn_backward_alt",
-            "test mode without gamma": "bn_forward_test",
-            "last W not regularized": "fc_net_batchnorm", "layernorm axis 0": "ln_backward"}
-    for name, question in lost.items():
-        assert rows[name]["status"] == "ok", name
-        assert float(rows[name][question]) < QUESTIONS[question].points, name
-    assert rows["syntax error"]["status"].startswith("SyntaxError in layers.py line ")
-    assert rows["notebook only"]["status"] == "no cs231n/layers.py"
-    assert all(rows[name]["total"] == "0" for name in ["syntax error", "notebook only"])
 
 
 # Command line and Makefile ---------------------------------------------------------------------
