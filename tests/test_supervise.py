@@ -1,0 +1,42 @@
+"""autograder.supervise: a child grades one submission and hands back its Outcome; a child past
+its deadline is killed with everything it started."""
+
+from __future__ import annotations
+
+import time
+
+from autograder import paths, procfs, supervise
+from autograder.settings import Settings
+from autograder.variants import append_text, make_variant
+
+
+def wait(child: supervise.Child, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while not (child.done() or child.overdue()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_the_child_hands_back_its_outcome(tmp_path):
+    child = supervise.start("reference", paths.SOLUTIONS, Settings(questions=["ln_forward"]),
+                            tmp_path / "child")
+    wait(child)
+    finished = supervise.finish(child)
+    assert not finished.timed_out and finished.exit_code == 0
+    assert finished.outcome.grade.status == "ok"
+    assert [q.name for q in finished.outcome.grade.questions] == ["ln_forward"]
+    assert finished.outcome.grade.total == 6
+    assert finished.outcome.notes == ["no notebook"]
+    assert not (tmp_path / "child").exists()
+
+
+def test_an_overdue_child_is_killed_with_its_workers(tmp_path):
+    hanging = append_text(make_variant(tmp_path / "hang"), "cs231n/layers.py",
+                          "\nwhile True:\n    pass\n")
+    child = supervise.start("hang", hanging, Settings(timeout=3, questions=["ln_forward"]),
+                            tmp_path / "child")
+    wait(child)
+    finished = supervise.finish(child)
+    assert finished.timed_out and finished.outcome is None
+    assert procfs.descendants(child.popen.pid) == []
+    assert procfs.processes_in(tmp_path / "child") == []
+    assert procfs.processes_in(hanging) == []
