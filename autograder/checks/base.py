@@ -126,6 +126,11 @@ def matches(got, candidate, tol: float = 1e-6) -> bool:
             and rel_error(got, candidate) <= tol)
 
 
+def numbers_match(got: float, expected: float, tol: float = 1e-7) -> bool:
+    """Two numbers (e.g. losses) agree, relatively to `expected`, or absolutely near zero."""
+    return abs(got - expected) <= tol * max(1.0, abs(expected))
+
+
 def require_right_output(got, expected, function: str, question: str, what: str,
                          mistake: str = "") -> None:
     """Judge `what` only when the same call computed the right output, or made a known honest
