@@ -13,3 +13,6 @@ NOTEBOOK_NAME = "BatchNormalization.ipynb"
 PACKAGE_NAME = "cs231n"
 # The folder name students see when they unzip the handout.
 HANDOUT_TOP = "BatchNormalization"
+# The student's two files, relative to a submission folder (or to SOLUTIONS).
+LAYERS_FILE = f"{PACKAGE_NAME}/layers.py"
+FC_NET_FILE = f"{PACKAGE_NAME}/classifiers/fc_net.py"

@@ -13,7 +13,14 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, StudentError, WorkerLost, matches, numbers_match
+from autograder.checks.base import (
+    CheckFailed,
+    StudentError,
+    WorkerLost,
+    layer_target,
+    matches,
+    numbers_match,
+)
 
 OTHER = {"batchnorm": "layernorm", "layernorm": "batchnorm"}
 
@@ -174,7 +181,7 @@ def broken_layers(ctx, normalization) -> list[str]:
                  if normalization == "batchnorm" else [f"{normalization}_backward"])
     broken = []
     try:
-        result = ctx.worker.call("cs231n.layers:" + forward, x, gamma, beta, dict(param),
+        result = ctx.worker.call(layer_target(forward), x, gamma, beta, dict(param),
                                  keep=[1])
         out, cache = result
         if not matches(out, ref_out):
@@ -191,7 +198,7 @@ def gives_wrong_grads(ctx, backward: str, dout, cache, ref_cache) -> bool:
     """Whether the student's `backward` runs but disagrees with the reference's."""
     expected = getattr(ctx.ref.layers, backward)(dout, ref_cache)
     try:
-        grads = ctx.worker.call("cs231n.layers:" + backward, dout, cache)
+        grads = ctx.worker.call(layer_target(backward), dout, cache)
     except StudentError:
         return False
     return not (isinstance(grads, tuple) and len(grads) == 3

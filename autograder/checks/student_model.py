@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder import wire
-from autograder.checks.base import NET, CheckFailed
+from autograder.checks.base import NET_TARGET, CheckFailed
 
 MODEL = "FullyConnectedNet"
 
@@ -20,7 +20,7 @@ def build_student_model(ctx, normalization: str, D: int, hidden, C: int, weight_
     """A handle to the student's model (float64; dtypes cannot cross the wire, names can)."""
     if seed is not None:
         ctx.request(MODEL, "seed", seed=seed)
-    return ctx.call(NET, list(hidden), input_dim=D, num_classes=C, reg=reg,
+    return ctx.call(NET_TARGET, list(hidden), input_dim=D, num_classes=C, reg=reg,
                     weight_scale=weight_scale, dtype="float64", normalization=normalization,
                     keep=True, what=MODEL)
 
