@@ -56,8 +56,6 @@ PER_COLUMN = '''\
     return dx, dgamma, dbeta
 '''
 
-LAYERS = f"{paths.PACKAGE_NAME}/layers.py"
-
 # kind -> (replacement body of batchnorm_backward_alt or None for the reference, should pass)
 KINDS = {
     "reference": (None, True),
@@ -70,12 +68,12 @@ KINDS = {
 def alt_body_edit(body: str) -> variants.Edit:
     """The edit that swaps the reference body of batchnorm_backward_alt (its statements after
     the docstring) for `body`."""
-    source = (paths.SOLUTIONS / LAYERS).read_text(encoding="utf-8")
+    source = (paths.SOLUTIONS / paths.LAYERS_FILE).read_text(encoding="utf-8")
     function = next(node for node in ast.parse(source).body
                     if isinstance(node, ast.FunctionDef) and node.name == "batchnorm_backward_alt")
     lines = source.splitlines(keepends=True)
     first = function.body[1].lineno - 1  # body[0] is the docstring
-    return LAYERS, function.name, "".join(lines[first:function.end_lineno]), body
+    return paths.LAYERS_FILE, function.name, "".join(lines[first:function.end_lineno]), body
 
 
 def make_variant(root: Path, kind: str) -> Path:

@@ -34,7 +34,7 @@ MAX_ENTRIES = 10_000  # entries in a zip's directory
 # Folders that hold no one's work (an archiver's, Jupyter's or Python's); hidden ones are skipped too.
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 BOM = b"\xef\xbb\xbf"
-LAYERS_PARTS = (paths.PACKAGE_NAME, "layers.py")
+LAYERS_PARTS = tuple(paths.LAYERS_FILE.split("/"))
 
 
 @dataclass

@@ -15,3 +15,6 @@ PACKAGE_NAME = "cs231n"
 HANDOUT_TOP = "BatchNormalization"
 # The reference package the judge compares against.
 REFERENCE_PACKAGE = SOLUTIONS / PACKAGE_NAME
+# The student's two files, relative to a submission folder (or to SOLUTIONS).
+LAYERS_FILE = f"{PACKAGE_NAME}/layers.py"
+FC_NET_FILE = f"{PACKAGE_NAME}/classifiers/fc_net.py"

@@ -17,7 +17,7 @@ from autograder.grades import Grade
 from autograder.settings import Settings
 
 # Files without which nothing can be graded (the worker imports both first).
-REQUIRED_FILES = (f"{paths.PACKAGE_NAME}/layers.py", f"{paths.PACKAGE_NAME}/classifiers/fc_net.py")
+REQUIRED_FILES = (paths.LAYERS_FILE, paths.FC_NET_FILE)
 NO_PACKAGE_MESSAGE = ("not graded: the submission holds no cs231n/layers.py (export it with the "
                       "notebook's last cell)")
 

@@ -22,7 +22,7 @@ BN = ["bn_forward_train", "bn_forward_test", "bn_backward", "bn_backward_alt"]
 GRADED = [*BN, "ln_forward"]  # one layernorm question, which no variant here touches
 SPEED = "bn_backward_alt_speed"
 
-LAYERS = "cs231n/layers.py"
+LAYERS = paths.LAYERS_FILE
 
 
 def messages(question) -> str:

@@ -18,8 +18,8 @@ from autograder.variants import append_text, make_variant
 LN_FC = ["ln_forward", "ln_backward", "fc_net_batchnorm", "fc_net_layernorm"]
 GRADED = [*LN_FC, "bn_forward_train"]  # one batchnorm question, which no variant here touches
 
-LAYERS = "cs231n/layers.py"
-FC_NET = "cs231n/classifiers/fc_net.py"
+LAYERS = paths.LAYERS_FILE
+FC_NET = paths.FC_NET_FILE
 
 # name: ([(file, function or None, old, new), ...], {question: text its messages must hold},
 #        questions that depend on the mistake and may lose points too)

@@ -17,11 +17,16 @@ from typing import Callable
 
 import numpy as np
 
-from autograder import grades
+from autograder import grades, paths
 from autograder.client import StudentError, WorkerClient, WorkerLost
 
-LAYERS = "cs231n.layers:"
-NET = "cs231n.classifiers.fc_net:FullyConnectedNet"
+# Call targets in the worker ("module:attribute" of the student's package).
+NET_TARGET = f"{paths.PACKAGE_NAME}.classifiers.fc_net:FullyConnectedNet"
+
+
+def layer_target(name: str) -> str:
+    """The call target of the student's layer function `name` ("cs231n.layers:<name>")."""
+    return f"{paths.PACKAGE_NAME}.layers:{name}"
 
 
 class CheckFailed(Exception):
@@ -116,6 +121,11 @@ def matches(got, candidate, tol: float = 1e-6) -> bool:
             and rel_error(got, candidate) <= tol)
 
 
+def numbers_match(got: float, expected: float, tol: float = 1e-7) -> bool:
+    """Two numbers (e.g. losses) agree, relatively to `expected`, or absolutely near zero."""
+    return abs(got - expected) <= tol * max(1.0, abs(expected))
+
+
 def require_right_output(got, expected, function: str, question: str, what: str,
                          mistake: str = "") -> None:
     """Judge `what` only when the same call computed the right output, or made a known honest
@@ -156,7 +166,7 @@ class Context:
             raise CheckFailed(f"{name}: {lost}") from None
 
     def layer(self, name: str, *args, keep=False):
-        return self.call(LAYERS + name, *args, keep=keep)
+        return self.call(layer_target(name), *args, keep=keep)
 
     def request(self, what: str, op: str, **fields):
         try:
@@ -176,7 +186,7 @@ def expect_numeric_gradients(ctx: Context, forward: str, backward: str, grads, a
     arguments = wire.encode(list(args))
     for index, (name, shape) in enumerate((("dx", "(N, D)"), ("dgamma", "(D,)"),
                                            ("dbeta", "(D,)"))):
-        numeric = ctx.request(forward, "numeric_gradient", target=LAYERS + forward,
+        numeric = ctx.request(forward, "numeric_gradient", target=layer_target(forward),
                               args=arguments, wrt=index, dout=wire.encode(dout))
         expect_close(grads[index], numeric, f"{backward}'s {name} (against a numeric gradient "
                      f"of your {forward})", shape, tol=1e-5)

@@ -12,6 +12,7 @@ from autograder.checks.base import (
     expect_close,
     expect_inputs_unchanged,
     expect_numeric_gradients,
+    layer_target,
     matches,
     require_right_output,
     random_inputs,
@@ -207,7 +208,7 @@ def test_bad_mode(ctx):
     # Credit only a working layer: a stub that raises on every call proves nothing.
     student_forward(ctx, x, gamma, beta, {"mode": "train"})
     try:
-        ctx.worker.call("cs231n.layers:batchnorm_forward", x, gamma, beta, {"mode": "eval"})
+        ctx.worker.call(layer_target("batchnorm_forward"), x, gamma, beta, {"mode": "eval"})
     except StudentError as error:
         if error.type == "ValueError":
             return

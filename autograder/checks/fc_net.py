@@ -2,8 +2,9 @@
 (fc_net_layernorm).
 
 The checks are written once, parameterized by the normalization, and registered for both
-questions. The model lives in the worker (a handle); its expected behaviour comes from the
-reference model built here with the same parameters.
+questions. The model lives in the worker (a handle, see student_model); its expected behaviour
+comes from the reference model built here with the same parameters, and a wrong answer is named
+by the catalogue of known mistakes (net_mistakes) when it matches one.
 """
 
 from __future__ import annotations
@@ -12,20 +13,24 @@ import contextlib
 
 import numpy as np
 
-from autograder import wire
-from autograder.checks.base import (
-    NET,
-    CheckFailed,
-    StudentError,
-    WorkerLost,
-    check,
-    expect_close,
-    matches,
+from autograder.checks.base import CheckFailed, check, expect_close, matches, numbers_match
+from autograder.checks.net_mistakes import (
+    first_matching_variant,
+    grad_mistake,
+    loss_mistake,
+    noting_broken_layers,
+    scores_variants,
+)
+from autograder.checks.student_model import (
+    build_student_model,
+    numeric_loss_gradients,
+    set_student_params,
+    student_attribute,
+    student_loss,
+    student_scores,
 )
 
 QUESTION = {"batchnorm": "fc_net_batchnorm", "layernorm": "fc_net_layernorm"}
-OTHER = {"batchnorm": "layernorm", "layernorm": "batchnorm"}
-MODEL = "FullyConnectedNet"
 
 # The seed notebook's gradient-check network (with more examples, for well-conditioned
 # gradients), a small one for numeric gradients, and an odd-shaped one for the parameter set.
@@ -34,6 +39,8 @@ SMALL = dict(D=6, hidden=[5, 4], C=3, weight_scale=0.5)
 ODD = dict(D=9, hidden=[7, 5, 6], C=4, weight_scale=1e-2)
 REG = 3.14  # the notebook's regularization strength
 
+
+# The reference, here ------------------------------------------------------------------------------
 
 @contextlib.contextmanager
 def seeded(seed: int):
@@ -46,75 +53,27 @@ def seeded(seed: int):
         np.random.set_state(state)
 
 
-# The student's model, in the worker --------------------------------------------------------------
-
-def build(ctx, normalization: str, D: int, hidden, C: int, weight_scale: float,
-          reg: float = 0.0, seed: int | None = None):
-    """A handle to the student's model (float64; dtypes cannot cross the wire, names can)."""
-    if seed is not None:
-        ctx.request(MODEL, "seed", seed=seed)
-    return ctx.call(NET, list(hidden), input_dim=D, num_classes=C, reg=reg,
-                    weight_scale=weight_scale, dtype="float64", normalization=normalization,
-                    keep=True, what=MODEL)
-
-
-def get_attr(ctx, model, attr: str, kind: type, what: str):
-    value = ctx.request(f"{MODEL}.{attr}", "get", target=model, attr=attr)
-    if not isinstance(value, kind):
-        raise CheckFailed(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def set_params(ctx, model, params: dict) -> None:
-    handle = ctx.request(f"{MODEL}.params", "get", target=model, attr="params", keep=True)
-    for name, value in params.items():
-        ctx.request(f"{MODEL}.params", "set", target=handle, key=name, value=wire.encode(value))
-
-
-def student_loss(ctx, model, X, y):
-    """(loss as a float, grads dict) from the student's model.loss(X, y)."""
-    result = ctx.call(model, X, y, method="loss", what=f"{MODEL}.loss")
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise CheckFailed("loss(X, y) must return a tuple (loss, grads)")
-    loss, grads = result
-    if isinstance(loss, np.ndarray) and loss.size == 1:
-        loss = loss.reshape(())[()]
-    if isinstance(loss, (bool, np.bool_)) or not isinstance(
-            loss, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"the loss must be a number, got {type(loss).__name__}")
-    if not np.isfinite(loss):
-        raise CheckFailed("the loss is NaN or infinite")
-    if not isinstance(grads, dict):
-        raise CheckFailed(f"grads must be a dict, got {type(grads).__name__}")
-    return float(loss), grads
-
-
-def student_scores(ctx, model, X, N: int, C: int, what: str):
-    scores = ctx.call(model, X, method="loss", what=f"{MODEL}.loss")
-    if not isinstance(scores, np.ndarray):
-        raise CheckFailed(f"loss(X) without y must return the scores array, got "
-                          f"{type(scores).__name__}")
-    if scores.shape != (N, C):
-        raise CheckFailed(f"{what} has shape {scores.shape}; it must have shape (N, C)")
-    return scores
-
-
-# The reference, here ------------------------------------------------------------------------------
-
-def names_for(hidden) -> list[str]:
+def param_names(hidden) -> list[str]:
+    """The names of every parameter of a net with these hidden layers, in params' order."""
     L = len(hidden) + 1
     return ([f"W{i}" for i in range(1, L + 1)] + [f"b{i}" for i in range(1, L + 1)]
             + [f"gamma{i}" for i in range(1, L)] + [f"beta{i}" for i in range(1, L)])
 
 
 def reference_model(ctx, normalization, D, hidden, C, weight_scale, reg=0.0, seed=231):
+    """The reference FullyConnectedNet (float64), initialized under np.random.seed(seed)."""
     with seeded(seed):
         return ctx.ref.fc_net.FullyConnectedNet(
             list(hidden), input_dim=D, num_classes=C, reg=reg, weight_scale=weight_scale,
             dtype=np.float64, normalization=normalization)
 
 
-def perturbed(params: dict, seed: int) -> dict:
+def load_params(model, params: dict) -> None:
+    """Put copies of `params` into the reference `model`."""
+    model.params.update({name: value.copy() for name, value in params.items()})
+
+
+def perturbed_params(params: dict, seed: int) -> dict:
     """Params with gamma, beta and b moved off their initial values (so that a penalty on
     them, or a bias that a normalization cancels, shows)."""
     rng = np.random.RandomState(seed)
@@ -129,92 +88,17 @@ def perturbed(params: dict, seed: int) -> dict:
     return out
 
 
-def scores_variant(ctx, params, X, L, normalization, mode="train", relu_last=False):
-    """Scores of the net with the reference layers, for recognizing mistakes."""
-    layers = ctx.ref.layers
-    hidden = X
-    for i in range(1, L):
-        hidden, _ = layers.affine_forward(hidden, params[f"W{i}"], params[f"b{i}"])
-        gamma, beta = params.get(f"gamma{i}"), params.get(f"beta{i}")
-        if normalization == "batchnorm":
-            hidden, _ = layers.batchnorm_forward(hidden, gamma, beta, {"mode": mode})
-        elif normalization == "layernorm":
-            hidden, _ = layers.layernorm_forward(hidden, gamma, beta, {})
-        hidden = np.maximum(hidden, 0)
-    scores, _ = layers.affine_forward(hidden, params[f"W{L}"], params[f"b{L}"])
-    return np.maximum(scores, 0) if relu_last else scores
+# Comparing the gradients -------------------------------------------------------------------------
 
-
-def penalty(params, reg, prefixes=("W",)) -> float:
-    return 0.5 * reg * sum(float(np.sum(value * value)) for name, value in params.items()
-                           if name.rstrip("0123456789") in prefixes)
-
-
-def close(a: float, b: float, tol: float = 1e-7) -> bool:
-    return abs(a - b) <= tol * max(1.0, abs(b))
-
-
-def loss_mistake(ctx, normalization, got: float, params, X, y, L, reg) -> str:
-    """Name the mistake when the loss equals a known wrong variant."""
-    data = lambda scores: float(ctx.ref.layers.softmax_loss(scores, y)[0])  # noqa: E731
-    right_data = data(scores_variant(ctx, params, X, L, normalization))
-    right_penalty = penalty(params, reg)
-    variants = [
-        (f"normalization='{normalization}' is ignored: the loss matches the same network "
-         "without normalization layers",
-         lambda: data(scores_variant(ctx, params, X, L, None)) + right_penalty),
-        (f"with normalization='{normalization}' the hidden layers are normalized as "
-         f"{OTHER[normalization]} does, not as {normalization} does",
-         lambda: data(scores_variant(ctx, params, X, L, OTHER[normalization])) + right_penalty),
-        ("a ReLU is applied after the last affine layer; the scores must go straight into "
-         "the softmax", lambda: data(scores_variant(ctx, params, X, L, normalization,
-                                                     relu_last=True)) + right_penalty),
-    ]
-    if reg:
-        last = f"W{L}"
-        variants += [
-            ("the output layer's weights are left out of the L2 regularization: the penalty "
-             "0.5 * reg * sum(W * W) covers every W, the last one too",
-             lambda: right_data + right_penalty - penalty({last: params[last]}, reg)),
-            ("gamma or beta are regularized: the L2 penalty covers the weights W only",
-             lambda: right_data + penalty(params, reg, ("W", "gamma", "beta"))),
-            ("the L2 penalty covers the weights W only, not the biases, gamma or beta",
-             lambda: right_data + penalty(params, reg, ("W", "b", "gamma", "beta"))),
-            ("the L2 penalty covers the weights W only, not the biases",
-             lambda: right_data + penalty(params, reg, ("W", "b"))),
-            ("the loss lacks the L2 regularization term 0.5 * reg * sum(W * W)",
-             lambda: right_data),
-            ("the L2 regularization term must be 0.5 * reg * sum(W * W) (mind the 0.5)",
-             lambda: right_data + 2 * right_penalty),
-        ]
-    for name, variant in variants:
-        try:
-            with np.errstate(all="ignore"):
-                value = variant()
-        except Exception:
-            continue
-        if close(got, value):
-            return name
-    return ""
-
-
-def grad_mistake(name: str, got, expected, params, reg, L) -> str:
-    if not reg:
-        return ""
-    value = params[name]
-    if name.startswith("W"):
-        if matches(got, expected - reg * value):
-            return (f"grads['{name}'] lacks the regularization gradient reg * {name}"
-                    + (" (the output layer is regularized too)" if name == f"W{L}" else ""))
-        if matches(got, expected - 0.5 * reg * value):
-            return f"the regularization gradient of {name} is reg * {name}"
-    elif matches(got, expected + reg * value):
-        return (f"grads['{name}'] includes a regularization gradient: the L2 penalty covers "
-                "the weights W only, never b, gamma or beta")
-    return ""
+def grad_shape(name: str) -> str:
+    """The shape of grads[name], as the messages write it."""
+    return "(H,)" if name.startswith(("gamma", "beta")) else (
+        "the shape of params['" + name + "']")
 
 
 def expect_grads(grads, expected: dict, params, reg, L, only=None, fallback="") -> None:
+    """grads has exactly the params' entries, each (or each whose name starts with `only`)
+    right; a wrong one is named by its regularization mistake, else by `fallback`."""
     missing = [name for name in expected if name not in grads]
     if missing:
         raise CheckFailed(f"grads has no entry '{missing[0]}': it needs one gradient for every "
@@ -225,69 +109,9 @@ def expect_grads(grads, expected: dict, params, reg, L, only=None, fallback="") 
     for name in expected:
         if only and not name.startswith(only):
             continue
-        shape = "(H,)" if name.startswith(("gamma", "beta")) else (
-            "the shape of params['" + name + "']")
-        expect_close(grads[name], expected[name], f"grads['{name}']", shape,
+        expect_close(grads[name], expected[name], f"grads['{name}']", grad_shape(name),
                      hint=grad_mistake(name, grads[name], expected[name], params, reg, L)
                      or fallback)
-
-
-# When the layers themselves are wrong ------------------------------------------------------------
-
-LAYER_QUESTIONS = {
-    "batchnorm_forward": "bn_forward_train", "batchnorm_backward": "bn_backward",
-    "batchnorm_backward_alt": "bn_backward_alt", "layernorm_forward": "ln_forward",
-    "layernorm_backward": "ln_backward",
-}
-
-
-def broken_layers(ctx, normalization) -> list[str]:
-    """The student's normalization layers that run but give wrong values (exceptions are
-    already named by the failing check itself)."""
-    rng = np.random.RandomState(350)
-    x, gamma, beta, dout = rng.randn(6, 5) * 2 + 1, 1 + rng.rand(5), rng.randn(5), rng.randn(6, 5)
-    param = {"mode": "train"} if normalization == "batchnorm" else {}
-    forward = f"{normalization}_forward"
-    ref_out, ref_cache = getattr(ctx.ref.layers, forward)(x, gamma, beta, dict(param))
-    backwards = ([f"{normalization}_backward", "batchnorm_backward_alt"]
-                 if normalization == "batchnorm" else [f"{normalization}_backward"])
-    broken = []
-    try:
-        result = ctx.worker.call("cs231n.layers:" + forward, x, gamma, beta, dict(param),
-                                 keep=[1])
-        out, cache = result
-        if not matches(out, ref_out):
-            return [forward]
-        for backward in backwards:
-            expected = getattr(ctx.ref.layers, backward)(dout, ref_cache)
-            try:
-                grads = ctx.worker.call("cs231n.layers:" + backward, dout, cache)
-            except StudentError:
-                continue
-            if not (isinstance(grads, tuple) and len(grads) == 3
-                    and all(matches(g, e) for g, e in zip(grads, expected))):
-                broken.append(backward)
-    except (StudentError, WorkerLost, TypeError, ValueError):
-        return broken
-    return broken
-
-
-def noting_layers(normalization, run):
-    """Run a check; if it fails while the network's own layers are wrong, say so first."""
-    def wrapped(ctx):
-        try:
-            run(ctx)
-        except CheckFailed as failure:
-            broken = broken_layers(ctx, normalization)
-            if not broken:
-                raise
-            questions = ", ".join(LAYER_QUESTIONS[name] for name in broken)
-            names = " and ".join(broken)
-            raise CheckFailed(f"your {names} give{'s' if len(broken) == 1 else ''} wrong "
-                              f"results (see {questions}) and the network may use "
-                              f"{'it' if len(broken) == 1 else 'them'}: fix that first. "
-                              f"Here, {failure}") from None
-    return wrapped
 
 
 # The checks, written once for both normalizations ------------------------------------------------
@@ -295,50 +119,60 @@ def noting_layers(normalization, run):
 def parameter_set(normalization):
     def run(ctx):
         D, hidden, C = ODD["D"], ODD["hidden"], ODD["C"]
-        model = build(ctx, normalization, D, hidden, C, ODD["weight_scale"])
-        params = get_attr(ctx, model, "params", dict, "model.params")
-        L = len(hidden) + 1
-        expected = names_for(hidden)
-        for name in (f"gamma{L}", f"beta{L}"):
-            if name in params:
-                raise CheckFailed(f"params has '{name}': the output layer is never normalized, "
-                                  "so only the hidden layers get gamma and beta")
-        missing = [name for name in expected if name not in params]
-        if missing:
-            raise CheckFailed(f"params has no '{missing[0]}' with normalization="
-                              f"'{normalization}' (W1..WL, b1..bL, and gamma and beta for "
-                              "each hidden layer)")
-        extra = sorted(set(params) - set(expected))
-        if extra:
-            raise CheckFailed(f"params has an unexpected entry '{extra[0]}'")
+        model = build_student_model(ctx, normalization, D, hidden, C, ODD["weight_scale"])
+        params = student_attribute(ctx, model, "params", dict, "model.params")
+        expect_param_names(params, hidden, normalization)
         dims = [D, *hidden, C]
-        for name in expected:
-            value = params[name]
-            if not isinstance(value, np.ndarray):
-                raise CheckFailed(f"params['{name}'] must be a numpy array")
-            layer = int(name.lstrip("Wbgamet"))
-            if name.startswith("W"):
-                shape, text = (dims[layer - 1], dims[layer]), "(fan_in, fan_out) of its layer"
-            else:
-                shape, text = (dims[layer],), "(width of its layer,)"
-            if value.shape != shape:
-                raise CheckFailed(f"params['{name}'] has shape {value.shape}; it must have "
-                                  f"shape {text}")
-            if value.dtype != np.float64:
-                raise CheckFailed(f"params['{name}'] has dtype {value.dtype}; every parameter "
-                                  "must be cast to the model's dtype")
-            if name.startswith("gamma") and not np.all(value == 1):
-                raise CheckFailed(f"params['{name}'] must start as ones")
-            if name.startswith(("beta", "b")) and not np.all(value == 0):
-                raise CheckFailed(f"params['{name}'] must start as zeros")
+        for name in param_names(hidden):
+            expect_initial_param(name, params[name], dims)
     return run
+
+
+def expect_param_names(params: dict, hidden, normalization) -> None:
+    """params holds W and b for every layer, gamma and beta for the hidden ones, nothing else."""
+    L = len(hidden) + 1
+    expected = param_names(hidden)
+    for name in (f"gamma{L}", f"beta{L}"):
+        if name in params:
+            raise CheckFailed(f"params has '{name}': the output layer is never normalized, "
+                              "so only the hidden layers get gamma and beta")
+    missing = [name for name in expected if name not in params]
+    if missing:
+        raise CheckFailed(f"params has no '{missing[0]}' with normalization="
+                          f"'{normalization}' (W1..WL, b1..bL, and gamma and beta for "
+                          "each hidden layer)")
+    extra = sorted(set(params) - set(expected))
+    if extra:
+        raise CheckFailed(f"params has an unexpected entry '{extra[0]}'")
+
+
+def expect_initial_param(name: str, value, dims: list[int]) -> None:
+    """params[name] is a float64 array of its layer's shape (`dims`: the width of every layer,
+    input first); gamma starts as ones, beta and b as zeros."""
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"params['{name}'] must be a numpy array")
+    layer = int(name.lstrip("Wbgamet"))
+    if name.startswith("W"):
+        shape, text = (dims[layer - 1], dims[layer]), "(fan_in, fan_out) of its layer"
+    else:
+        shape, text = (dims[layer],), "(width of its layer,)"
+    if value.shape != shape:
+        raise CheckFailed(f"params['{name}'] has shape {value.shape}; it must have "
+                          f"shape {text}")
+    if value.dtype != np.float64:
+        raise CheckFailed(f"params['{name}'] has dtype {value.dtype}; every parameter "
+                          "must be cast to the model's dtype")
+    if name.startswith("gamma") and not np.all(value == 1):
+        raise CheckFailed(f"params['{name}'] must start as ones")
+    if name.startswith(("beta", "b")) and not np.all(value == 0):
+        raise CheckFailed(f"params['{name}'] must start as zeros")
 
 
 def initialization(normalization):
     def run(ctx):
         D, hidden, C, scale = SETUP["D"], SETUP["hidden"], SETUP["C"], SETUP["weight_scale"]
-        model = build(ctx, normalization, D, hidden, C, scale, seed=231)
-        params = get_attr(ctx, model, "params", dict, "model.params")
+        model = build_student_model(ctx, normalization, D, hidden, C, scale, seed=231)
+        params = student_attribute(ctx, model, "params", dict, "model.params")
         expected = reference_model(ctx, normalization, D, hidden, C, scale, seed=231).params
         L = len(hidden) + 1
         for index, name in enumerate(f"W{i}" for i in range(1, L + 1)):
@@ -370,11 +204,11 @@ def loss_and_grads(normalization, reg):
         X, y = rng.randn(N, D), rng.randint(C, size=N)
         ref = reference_model(ctx, normalization, D, hidden, C, scale, reg=reg, seed=302)
         params = {name: value.copy() for name, value in ref.params.items()}
-        model = build(ctx, normalization, D, hidden, C, scale, reg=reg)
-        set_params(ctx, model, params)
+        model = build_student_model(ctx, normalization, D, hidden, C, scale, reg=reg)
+        set_student_params(ctx, model, params)
         loss, grads = student_loss(ctx, model, X, y)
         expected_loss, expected_grads = ref.loss(X, y)
-        if not close(loss, float(expected_loss)):
+        if not numbers_match(loss, float(expected_loss)):
             hint = loss_mistake(ctx, normalization, loss, params, X, y, L, reg)
             label = "the initial loss" + (" with regularization" if reg else "")
             raise CheckFailed(f"{label} is wrong" + (f": {hint}" if hint else ""))
@@ -389,14 +223,14 @@ def not_regularized(normalization):
         rng = np.random.RandomState(310)
         X, y = rng.randn(N, D), rng.randint(C, size=N)
         ref = reference_model(ctx, normalization, D, hidden, C, scale, reg=REG, seed=311)
-        params = perturbed(ref.params, 312)
-        ref.params.update({name: value.copy() for name, value in params.items()})
-        model = build(ctx, normalization, D, hidden, C, scale, reg=REG)
-        set_params(ctx, model, params)
+        params = perturbed_params(ref.params, 312)
+        load_params(ref, params)
+        model = build_student_model(ctx, normalization, D, hidden, C, scale, reg=REG)
+        set_student_params(ctx, model, params)
         loss, grads = student_loss(ctx, model, X, y)
         expected_loss, expected_grads = ref.loss(X, y)
         hint = ""
-        if not close(loss, float(expected_loss)):
+        if not numbers_match(loss, float(expected_loss)):
             hint = loss_mistake(ctx, normalization, loss, params, X, y, L, REG)
             if "gamma" in hint or "biases" in hint:
                 raise CheckFailed(f"the loss with regularization is wrong: {hint}")
@@ -412,27 +246,24 @@ def numeric_gradients(normalization):
         rng = np.random.RandomState(320)
         X, y = rng.randn(N, D), rng.randint(C, size=N)
         ref = reference_model(ctx, normalization, D, hidden, C, scale, reg=reg, seed=321)
-        params = perturbed(ref.params, 322)
-        model = build(ctx, normalization, D, hidden, C, scale, reg=reg)
-        set_params(ctx, model, params)
+        params = perturbed_params(ref.params, 322)
+        model = build_student_model(ctx, normalization, D, hidden, C, scale, reg=reg)
+        set_student_params(ctx, model, params)
         _, grads = student_loss(ctx, model, X, y)
-        names = names_for(hidden)
+        names = param_names(hidden)
         missing = [name for name in names if name not in grads]
         if missing:
             raise CheckFailed(f"grads has no entry '{missing[0]}': it needs one gradient for "
                               "every entry of params")
-        numeric = ctx.request(f"{MODEL}.loss", "numeric_loss_gradient", target=model,
-                              X=wire.encode(X), y=wire.encode(y), names=names, h=1e-5)
+        numeric = numeric_loss_gradients(ctx, model, X, y, names, h=1e-5)
         for name in names:
             got, want = grads[name], numeric[name]
-            shape = "(H,)" if name.startswith(("gamma", "beta")) else (
-                "the shape of params['" + name + "']")
             label = f"grads['{name}'] (against a numeric gradient of your own loss)"
             if isinstance(got, np.ndarray) and got.shape == want.shape \
                     and np.all(np.isfinite(got)) \
                     and np.all(np.abs(got - want) <= 1e-5 * np.abs(want) + 1e-7):
                 continue  # entries near zero: compared absolutely, not relatively
-            expect_close(got, want, label, shape, tol=0.0)
+            expect_close(got, want, label, grad_shape(name), tol=0.0)
             raise CheckFailed(f"{label} is wrong")
     return run
 
@@ -444,40 +275,46 @@ def running_statistics(ctx):
     rng = np.random.RandomState(330)
     batches = [(rng.randn(N, D) + rng.randn(D), rng.randint(C, size=N)) for _ in range(2)]
     ref = reference_model(ctx, normalization, D, hidden, C, scale, seed=331)
-    params = perturbed(ref.params, 332)
-    ref.params.update({name: value.copy() for name, value in params.items()})
+    params = perturbed_params(ref.params, 332)
+    load_params(ref, params)
     once = reference_model(ctx, normalization, D, hidden, C, scale, seed=331)
-    once.params.update({name: value.copy() for name, value in params.items()})
-    model = build(ctx, normalization, D, hidden, C, scale)
-    set_params(ctx, model, params)
+    load_params(once, params)
+    model = build_student_model(ctx, normalization, D, hidden, C, scale)
+    set_student_params(ctx, model, params)
     for X, y in batches:
         student_loss(ctx, model, X, y)
         ref.loss(X, y)
     once.loss(*batches[-1])
-    bn_params = get_attr(ctx, model, "bn_params", list, "model.bn_params")
+    bn_params = student_attribute(ctx, model, "bn_params", list, "model.bn_params")
     if len(bn_params) != L - 1:
         raise CheckFailed(f"model.bn_params has {len(bn_params)} entries; it needs one dict per "
                           "hidden layer")
     for index, (state, expected, single) in enumerate(zip(bn_params, ref.bn_params,
                                                           once.bn_params)):
-        if not isinstance(state, dict):
-            raise CheckFailed(f"model.bn_params[{index}] must be a dict")
-        for key in ("running_mean", "running_var"):
-            where = f"model.bn_params[{index}]['{key}'] after two training calls of loss()"
-            if key not in state:
-                raise CheckFailed(f"model.bn_params[{index}] holds no '{key}' after training "
-                                  f"calls of loss(): pass self.bn_params[{index}] itself to "
-                                  "batchnorm_forward, so that the running averages are stored "
-                                  "in it")
-            hint = ""
-            if matches(state[key], single[key]):
-                hint = ("it reflects only the last call: a fresh bn_param dict is made on every "
-                        "call of loss(); create self.bn_params once, in __init__, and reuse "
-                        "them so that the running statistics persist")
-            expect_close(state[key], expected[key], where, "(H,)", hint=hint)
+        expect_running_averages(index, state, expected, single)
 
 
-def scores_check(normalization):
+def expect_running_averages(index: int, state, expected: dict, single: dict) -> None:
+    """model.bn_params[index] (`state`) holds the running averages of two training calls
+    (`expected`), not those of the last call alone (`single`)."""
+    if not isinstance(state, dict):
+        raise CheckFailed(f"model.bn_params[{index}] must be a dict")
+    for key in ("running_mean", "running_var"):
+        where = f"model.bn_params[{index}]['{key}'] after two training calls of loss()"
+        if key not in state:
+            raise CheckFailed(f"model.bn_params[{index}] holds no '{key}' after training "
+                              f"calls of loss(): pass self.bn_params[{index}] itself to "
+                              "batchnorm_forward, so that the running averages are stored "
+                              "in it")
+        hint = ""
+        if matches(state[key], single[key]):
+            hint = ("it reflects only the last call: a fresh bn_param dict is made on every "
+                    "call of loss(); create self.bn_params once, in __init__, and reuse "
+                    "them so that the running statistics persist")
+        expect_close(state[key], expected[key], where, "(H,)", hint=hint)
+
+
+def scores_without_labels(normalization):
     def run(ctx):
         D, hidden, C, scale = SETUP["D"], SETUP["hidden"], SETUP["C"], SETUP["weight_scale"]
         N, L = 7, len(hidden) + 1
@@ -485,45 +322,26 @@ def scores_check(normalization):
         batches = [(rng.randn(N, D) + rng.randn(D), rng.randint(C, size=N)) for _ in range(3)]
         X_test = rng.randn(N, D) + rng.randn(D)
         ref = reference_model(ctx, normalization, D, hidden, C, scale, seed=341)
-        params = perturbed(ref.params, 342)
-        ref.params.update({name: value.copy() for name, value in params.items()})
-        model = build(ctx, normalization, D, hidden, C, scale)
-        set_params(ctx, model, params)
+        params = perturbed_params(ref.params, 342)
+        load_params(ref, params)
+        model = build_student_model(ctx, normalization, D, hidden, C, scale)
+        set_student_params(ctx, model, params)
         if normalization == "batchnorm":
             for X, y in batches:
                 student_loss(ctx, model, X, y)
                 ref.loss(X, y)
         scores = student_scores(ctx, model, X_test, N, C, "the output of loss(X)")
         expected = ref.loss(X_test)
-        variants = {
-            f"normalization='{normalization}' is ignored: the scores match the same network "
-            "without normalization layers": scores_variant(ctx, params, X_test, L, None),
-            "a ReLU is applied after the last affine layer; the scores are the last affine "
-            "layer's output": np.maximum(expected, 0),
-        }
-        if normalization == "batchnorm":
-            variants.update({
-                "loss(X) without y must run batchnorm in test mode (bn_param['mode'] = "
-                "'test'), with the running averages instead of the batch statistics":
-                    scores_variant(ctx, params, X_test, L, "batchnorm"),
-                "test mode found no running averages: a fresh bn_param dict is made on every "
-                "call of loss(); create self.bn_params once, in __init__, so that the running "
-                "statistics persist":
-                    scores_variant(ctx, params, X_test, L, "batchnorm", mode="test"),
-            })
-        else:
-            variants["with normalization='layernorm' the hidden layers are normalized as "
-                     "batchnorm does, not as layernorm does"] = scores_variant(
-                         ctx, params, X_test, L, "batchnorm")
-        hint = "" if matches(scores, expected) else next(
-            (name for name, value in variants.items() if matches(scores, value)), "")
+        variants = scores_variants(ctx, normalization, params, X_test, L, expected)
+        hint = "" if matches(scores, expected) else first_matching_variant(scores, variants)
         label = ("the test-mode output of loss(X) after training calls"
                  if normalization == "batchnorm" else "the output of loss(X)")
         expect_close(scores, expected, label, "(N, C)", hint=hint)
     return run
 
 
-def register(normalization: str) -> None:
+def register_checks(normalization: str) -> None:
+    """Register the checks of the question of `normalization`, in the order they are shown."""
     question = QUESTION[normalization]
     checks = [
         ("params: W, b for every layer, gamma and beta for the hidden layers", 2,
@@ -542,13 +360,13 @@ def register(normalization: str) -> None:
         checks += [
             ("running statistics persist across calls of loss()", 1, running_statistics),
             ("loss(X) without y: test-mode scores with the running statistics", 1,
-             scores_check(normalization)),
+             scores_without_labels(normalization)),
         ]
     else:
-        checks.append(("loss(X) without y: the scores", 1, scores_check(normalization)))
+        checks.append(("loss(X) without y: the scores", 1, scores_without_labels(normalization)))
     for title, weight, run in checks:
-        check(question, title, weight)(noting_layers(normalization, run))
+        check(question, title, weight)(noting_broken_layers(normalization, run))
 
 
-register("batchnorm")
-register("layernorm")
+register_checks("batchnorm")
+register_checks("layernorm")
