@@ -25,8 +25,8 @@ from pathlib import Path
 from autograder import paths, variants
 from autograder.build import ZIP_TIMESTAMP
 
-LAYERS = "cs231n/layers.py"
-FC_NET = "cs231n/classifiers/fc_net.py"
+LAYERS = paths.LAYERS_FILE
+FC_NET = paths.FC_NET_FILE
 
 
 @dataclass(frozen=True)
