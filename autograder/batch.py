@@ -37,7 +37,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder import extract, judge, paths, results, sandbox
+from autograder import extract, judge, paths, procfs, results, sandbox
 from autograder.checks import QUESTIONS
 from autograder.submission import package_root
 
@@ -312,7 +312,7 @@ def kill_tree(popen: subprocess.Popen) -> None:
     The tree is read while the child is alive: once it exits, its orphans are out of reach."""
     own = {os.getpid(), os.getpgrp()}
     while popen.poll() is None:
-        pids = [popen.pid, *sandbox.descendants(popen.pid)]
+        pids = [popen.pid, *procfs.descendants(popen.pid)]
         groups = set()
         for pid in pids:
             with contextlib.suppress(OSError):
@@ -332,7 +332,7 @@ def kill_leftovers(scratch: Path) -> None:
     killed by the submission itself, now an orphan out of reach of kill_tree)."""
     own = {os.getpid(), os.getpgrp()}
     for _ in range(5):
-        found = [pid for pid in sandbox.processes_in(scratch) if pid not in own]
+        found = [pid for pid in procfs.processes_in(scratch) if pid not in own]
         if not found:
             return
         for pid in found:

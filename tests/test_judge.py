@@ -77,8 +77,8 @@ def workers(monkeypatch):
     started = []
     real_start = sandbox.start_worker
 
-    def recording_start(submission, limits):
-        process = real_start(submission, limits)
+    def recording_start(submission, limits, level):
+        process = real_start(submission, limits, level)
         started.append(process)
         return process
 

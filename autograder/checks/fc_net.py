@@ -12,7 +12,7 @@ import contextlib
 
 import numpy as np
 
-from autograder import wire
+from autograder.runtime import wire
 from autograder.checks.base import (
     NET,
     CheckFailed,
