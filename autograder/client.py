@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import sandbox, wire
+from autograder import sandbox
+from autograder.runtime import wire
+from autograder.settings import Limits
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 # A worker answer larger than this is refused (a memory bomb aimed at the judge).
@@ -48,11 +50,13 @@ class WorkerLost(Exception):
 
 
 class WorkerClient:
-    def __init__(self, submission: Path, limits: sandbox.Limits | None = None,
-                 call_timeout: float = 60.0):
+    def __init__(self, submission: Path, limits: Limits | None = None,
+                 call_timeout: float = 60.0, level: str | None = None):
+        """`level`: the sandbox level its workers start at (None: `sandbox.protections()`)."""
         self.submission = Path(submission)
-        self.limits = limits or sandbox.Limits()
+        self.limits = limits or Limits()
         self.call_timeout = call_timeout
+        self.level = level if level is not None else sandbox.protections().level
         self.process: sandbox.WorkerProcess | None = None
         self.starts = 0
         self._ids = itertools.count(1)
@@ -62,7 +66,7 @@ class WorkerClient:
 
     def ensure_started(self) -> None:
         if self.process is None:
-            self.process = sandbox.start_worker(self.submission, self.limits)
+            self.process = sandbox.start_worker(self.submission, self.limits, self.level)
             self.starts += 1
             self._buffer = b""
 
@@ -155,28 +159,3 @@ class WorkerClient:
 
     def set(self, target, key: str, value) -> None:
         self.request("set", target=target, key=key, value=wire.encode(value))
-
-    def cpu_ns(self) -> int:
-        """CPU time the worker's threads have used so far, in ns, as the kernel counts it."""
-        self.ensure_started()
-        return self.process.cpu_ns()
-
-    def timed_calls(self, target: str | None, cache, seed: int, shape: tuple[int, int],
-                    calls: int):
-        """One timed request of the speed check (worker.timed_calls): its checksums, as sent,
-        and the CPU ns the worker spent on it, read here from /proc before and after."""
-        self.ensure_started()
-        before = self.process.main_cpu_ns()
-        sums = self.request("timed_calls", target=target, cache=cache, seed=seed,
-                            shape=list(shape), calls=calls)
-        return sums, self.process.main_cpu_ns() - before
-
-    def isolate(self) -> bool:
-        """Ask the worker to start no more processes or threads (worker.op_no_new_processes),
-        end the processes it started before, and tell whether the kernel now keeps it to one
-        process of one thread (sandbox.WorkerProcess.forks_blocked). False where the kernel
-        cannot enforce it (a root worker, at the `limits` level run as root)."""
-        self.request("no_new_processes")
-        self.process.end_strays()
-        return self.process.forks_blocked() and self.process.threads() == 1
-

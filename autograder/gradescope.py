@@ -5,10 +5,10 @@ the reference shipped beside it in /autograder/source/files; the scores go throu
 files in /autograder/source/tests. The submission's notebook is never executed (the written
 answers are graded by hand from the PDF).
 
-Student code runs in the sandbox (sandbox.py). Before grading, the folders that hold the hidden
-tests, the reference, the submission and the results are closed to every user but root, so that
-even where the container allows no namespaces the worker's own uid cannot read or write them (the
-worker grades a copy of the package).
+Student code runs in the sandbox (autograder/sandbox/). Before grading, the folders that hold
+the hidden tests, the reference, the submission and the results are closed to every user but
+root, so that even where the container allows no namespaces the worker's own uid cannot read or
+write them (the worker grades a copy of the package).
 """
 
 from __future__ import annotations

@@ -38,11 +38,11 @@ cd "$ROOT/source/files"
 exec python -m autograder.gradescope --root "$ROOT"
 """
 
-# Appended to otter's setup.sh: the sandbox of sandbox.py. Workers run as uids that no account owns
-# (one per worker), so no user needs creating; they must be able to reach the Python environment
-# that otter installs under /root (o+x: pass through, not list).
+# Appended to otter's setup.sh: the sandbox of autograder/sandbox/. Workers run as uids that no
+# account owns (one per worker), so no user needs creating; they must be able to reach the Python
+# environment that otter installs under /root (o+x: pass through, not list).
 SETUP_SANDBOX = """
-# The sandbox student code runs in (files/autograder/sandbox.py): bubblewrap and setpriv.
+# The sandbox student code runs in (files/autograder/sandbox/): bubblewrap and setpriv.
 apt-get install -y bubblewrap util-linux
 chmod o+x /root
 """

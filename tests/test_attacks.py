@@ -58,7 +58,7 @@ REFERENCE, TEMPLATE = "reference", "template"
 SETTINGS = judge.Settings(call_timeout=5.0, import_timeout=12.0,
                           limits=sandbox.Limits(memory_bytes=1 * 2**30))
 BATCH_TIMEOUT = 120.0
-SANDBOX_UID_BASE = getattr(sandbox, "UID_BASE", None)
+SANDBOX_UID_BASE = getattr(sandbox.command, "UID_BASE", None)
 NOBODY = 65534
 WATCHED = ("/tmp", "/var/tmp", "/dev/shm")
 

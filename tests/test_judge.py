@@ -19,7 +19,7 @@ import pytest
 from autograder import paths, sandbox
 from autograder.checks import QUESTIONS
 from autograder.judge import grade
-from autograder.settings import Settings
+from autograder.settings import Limits, Settings
 from autograder.variants import append_text, make_variant
 
 LAYERS = paths.LAYERS_FILE
@@ -79,8 +79,8 @@ def workers(monkeypatch):
     started = []
     real_start = sandbox.start_worker
 
-    def recording_start(submission, limits):
-        process = real_start(submission, limits)
+    def recording_start(submission, limits, level):
+        process = real_start(submission, limits, level)
         started.append(process)
         return process
 
@@ -176,7 +176,7 @@ def test_memory_bomb_fails_cleanly(tmp_path, workers):
         (LAYERS, "layernorm_backward", LN_BACKWARD_UNPACK,
          "    hog = []\n    while True:\n        hog.append(np.ones(2**24))\n"),
     ])
-    result = grade(folder, Settings(limits=sandbox.Limits(memory_bytes=1 << 30)),
+    result = grade(folder, Settings(limits=Limits(memory_bytes=1 << 30)),
                    Settings(questions=["bn_forward_train", "bn_backward", "ln_forward", "ln_backward"]))
     assert result.status == "ok"
     backward = by_name(result)["ln_backward"]

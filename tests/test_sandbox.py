@@ -1,7 +1,7 @@
 """The sandbox: what a worker can see, reach and leave behind, at each protection level.
 
 A probe package (built here) reports what the worker process observes from inside; the tests
-compare it with what each level promises (sandbox.py's docstring).
+compare it with what each level promises (the docstring of autograder/sandbox/__init__.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import paths, sandbox
+from autograder import paths, procfs, sandbox
+from autograder.sandbox import command
 from autograder.client import StudentError, WorkerClient
+from autograder.settings import Limits
 
 PROBE = '''
 import os, socket, time
@@ -124,16 +126,16 @@ def probe(tmp_path) -> Path:
 
 
 def start(probe: Path, **limits) -> WorkerClient:
-    return WorkerClient(probe, sandbox.Limits(**limits), call_timeout=30)
+    return WorkerClient(probe, Limits(**limits), call_timeout=30)
 
 
 def assert_gone(process: sandbox.WorkerProcess) -> None:
     deadline = time.monotonic() + 5
-    while sandbox.descendants(process.pid) and time.monotonic() < deadline:
+    while procfs.descendants(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert sandbox.descendants(process.pid) == []
+    assert procfs.descendants(process.pid) == []
     if process.uid is not None:
-        left = sandbox.processes_of(process.uid)
+        left = procfs.processes_of(process.uid)
         assert left == [], [Path(f"/proc/{pid}/stat").read_text() for pid in left]
     assert not process.scratch.exists(), f"{process.scratch} left behind"
 
@@ -172,15 +174,15 @@ def test_full_worker_sees_only_its_package_the_runtime_and_its_scratch(level, pr
     secret.chmod(0o644)  # readable by everyone: only the mount namespace hides it
     reference = paths.SOLUTIONS / paths.PACKAGE_NAME / "layers.py"
     names = [str(reference), str(paths.ROOT / "Makefile"), str(secret), "/etc/shadow",
-             str(sandbox.INSIDE_SUBMISSION / "cs231n" / "probe.py")]
+             str(command.INSIDE_SUBMISSION / "cs231n" / "probe.py")]
     original = (probe / "cs231n" / "probe.py").read_bytes()
     with start(probe) as worker:
         seen = worker.call("cs231n.probe:readable", names)
         facts = worker.call("cs231n.probe:facts")
         wrote = worker.call("cs231n.probe:write_own_package")
     assert seen == {**{name: False for name in names[:-1]}, names[-1]: True}
-    assert facts["uid"] >= sandbox.UID_BASE
-    assert facts["cwd"] == facts["tmpdir"] == str(sandbox.INSIDE_WORK)
+    assert facts["uid"] >= command.UID_BASE
+    assert facts["cwd"] == facts["tmpdir"] == str(command.INSIDE_WORK)
     assert set(facts["root"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
                                   "proc", "dev", "sandbox", *Path(os.sys.prefix).parts[1:2],
                                   *Path(os.sys.base_prefix).parts[1:2]}, facts["root"]
@@ -208,7 +210,7 @@ def test_full_worker_has_no_network_not_even_loopback(level, probe):
 def test_full_worker_scratch_is_capped(level, probe):
     level("full")
     with start(probe, scratch_bytes=8 * 2**20) as worker:
-        written, error = worker.call("cs231n.probe:fill", str(sandbox.INSIDE_WORK))
+        written, error = worker.call("cs231n.probe:fill", str(command.INSIDE_WORK))
     assert written <= 8 * 2**20 and error == "OSError", (written, error)
 
 
@@ -226,9 +228,9 @@ def test_full_worker_process_count_is_capped(level, probe):
 def test_full_worker_daemons_die_with_it_and_its_scratch_goes(level, probe):
     level("full")
     worker = start(probe)
-    assert worker.call("cs231n.probe:daemon", str(sandbox.INSIDE_WORK)) > 0
+    assert worker.call("cs231n.probe:daemon", str(command.INSIDE_WORK)) > 0
     process = worker.process
-    assert len(sandbox.processes_of(process.uid)) >= 2  # the worker and its daemon
+    assert len(procfs.processes_of(process.uid)) >= 2  # the worker and its daemon
     worker.stop()
     assert_gone(process)
 
@@ -269,7 +271,7 @@ def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe
     seen = worker.call("cs231n.probe:readable", [str(private)])
     assert worker.call("cs231n.probe:daemon", "/tmp") > 0
     process = worker.process
-    assert facts["uid"] >= sandbox.UID_BASE
+    assert facts["uid"] >= command.UID_BASE
     assert seen == {str(private): False}
     worker.stop()
     assert_gone(process)
@@ -298,6 +300,6 @@ def test_the_worker_copy_takes_regular_python_files_only(tmp_path):
     (source / "classifiers" / "fc_net.py").write_text("x = 1\n")
     (source / "notes.txt").write_text("not code")
     (source / "layers.py").symlink_to(paths.SOLUTIONS / paths.PACKAGE_NAME / "layers.py")
-    sandbox.copy_python_files(source, copy)
+    command.copy_python_files(source, copy)
     taken = sorted(path.relative_to(copy).as_posix() for path in copy.rglob("*") if path.is_file())
     assert taken == ["__init__.py", "classifiers/fc_net.py"]

@@ -19,6 +19,7 @@ from autograder import paths, reference, sandbox, variants
 from autograder.bench import alt_body_edit
 from autograder.checks import speed
 from autograder.checks.base import CheckFailed, Context
+from autograder.checks.timing import TimedWorker
 from autograder.client import WorkerClient
 from autograder.judge import grade
 
@@ -107,8 +108,8 @@ def test_the_judge_rebuilds_the_workers_douts_exactly():
         context = Context(worker, ref, paths.SOLUTIONS / paths.PACKAGE_NAME)
         cache = worker.call(speed.FORWARD, x, gamma, beta, {"mode": "train"}, keep=[1])[1]
         _, expected_cache = ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
-        sums, spent = worker.timed_calls(speed.ALT, cache, 12345, shape,
-                                         settings.calls_per_round)
+        sums, spent = TimedWorker(worker).timed_calls(speed.ALT, cache, 12345, shape,
+                                                      settings.calls_per_round)
     assert spent > 0
     speed.verify(context, sums, 12345, expected_cache, settings)
     sums[7, 2] *= 1 + 1e-4

@@ -1,4 +1,4 @@
-"""Unit tests of the judge/worker wire format (autograder/wire.py).
+"""Unit tests of the judge/worker wire format (autograder/runtime/wire.py).
 
 Only plain data may cross: whatever arrives is decoded without pickle, as plain numpy arrays, and
 anything malformed is refused with `WireError` (which the client turns into a lost worker).
@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder.runtime import wire
 
 
 def through_the_pipe(value, keep=None):

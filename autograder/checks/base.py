@@ -181,7 +181,7 @@ def expect_numeric_gradients(ctx: Context, forward: str, backward: str, grads, a
                              dout) -> None:
     """Compare a layer's (dx, dgamma, dbeta) with numeric gradients of the student's `forward`
     with respect to its first three arguments (x, gamma, beta), computed in the worker."""
-    from autograder import wire
+    from autograder.runtime import wire
 
     arguments = wire.encode(list(args))
     for index, (name, shape) in enumerate((("dx", "(N, D)"), ("dgamma", "(D,)"),

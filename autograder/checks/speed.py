@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder import sandbox
-from autograder.timed_calls import dout_at, draw_round, next_start
+from autograder.runtime.timed_calls import dout_at, draw_round, next_start
 from autograder.checks.base import (
     CheckFailed,
     Context,
@@ -44,6 +43,7 @@ from autograder.checks.base import (
     rel_error,
 )
 from autograder.checks.batchnorm import unpack
+from autograder.checks.timing import TimedWorker
 from autograder.client import StudentError, WorkerClient, WorkerLost
 
 ALT = "cs231n.layers:batchnorm_backward_alt"
@@ -126,12 +126,13 @@ class Measurement:
         return float(np.median(self.ratios))
 
 
-def keep_to_one_process(ctx: Context) -> bool:
+def keep_to_one_process(student: TimedWorker) -> bool:
     """Make the student's worker one process of one thread that cannot start another; True if
     the kernel enforces it, False if only checking around every round can (a root worker)."""
-    if ctx.worker.isolate():
+    if student.isolate():
         return True
-    if sandbox.protections().level in sandbox.OWN_UID or not ctx.worker.process.single():
+    # A worker with a uid of its own is never root: there the kernel must have enforced it.
+    if student.process.uid is not None or not student.single():
         raise CheckFailed(ONE_PROCESS)
     return False
 
@@ -143,13 +144,13 @@ def measure(ctx: Context, settings: SpeedTest = SETTINGS) -> Measurement:
     cache = unpack(result, 2, "batchnorm_forward")[1]
     _, expected_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
     measurement = Measurement()
-    with WorkerClient(ctx.reference_dir.parent, ctx.worker.limits,
-                      ctx.worker.call_timeout) as reference_worker:
+    with WorkerClient(ctx.reference_dir.parent, ctx.worker.limits, ctx.worker.call_timeout,
+                      ctx.worker.level) as reference_worker:
         reference_cache = reference_worker.call(FORWARD, x, gamma, beta, {"mode": "train"},
                                                 keep=[1])[1]
         try:
-            timed_rounds(ctx, cache, expected_cache, reference_worker, reference_cache,
-                         measurement, settings)
+            timed_rounds(ctx, cache, expected_cache, TimedWorker(reference_worker),
+                         reference_cache, measurement, settings)
         finally:
             # The student's worker can no longer start processes or threads, and cannot raise
             # its limit again: the checks after this one get a fresh worker.
@@ -157,42 +158,43 @@ def measure(ctx: Context, settings: SpeedTest = SETTINGS) -> Measurement:
     return measurement
 
 
-def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: WorkerClient,
+def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: TimedWorker,
                  reference_cache, measurement: Measurement, settings: SpeedTest) -> None:
     shape, calls = (settings.N, settings.D), settings.calls_per_round
-    enforced = keep_to_one_process(ctx)
+    student = TimedWorker(ctx.worker)
+    enforced = keep_to_one_process(student)
     for _ in range(settings.warmup_rounds):
         seed = secrets.randbits(128)
-        sums, _ = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
+        sums, _ = student.timed_calls(ALT, cache, seed, shape, calls)
         verify(ctx, sums, seed, expected_cache, settings)
         reference_worker.timed_calls(ALT, reference_cache, seed, shape, calls)
         reference_worker.timed_calls(None, None, seed, shape, calls)
-    student_start, reference_start = ctx.worker.cpu_ns(), reference_worker.cpu_ns()
-    children_start = ctx.worker.process.children_cpu_ticks()
-    zombies = ctx.worker.process.zombies()
+    student_start, reference_start = student.cpu_ns(), reference_worker.cpu_ns()
+    children_start = student.children_cpu_ticks()
+    zombies = student.zombies()
     for round_number in range(settings.rounds):
         # Drawn now, from the operating system: nobody can know it before this request.
         seed = secrets.randbits(128)
         # Alternate who goes first, so neither always runs on a warmer machine.
         if round_number % 2:
-            sums, spent = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
+            sums, spent = student.timed_calls(ALT, cache, seed, shape, calls)
             _, reference_spent = reference_worker.timed_calls(ALT, reference_cache, seed,
                                                               shape, calls)
         else:
             _, reference_spent = reference_worker.timed_calls(ALT, reference_cache, seed,
                                                               shape, calls)
-            sums, spent = ctx.worker.timed_calls(ALT, cache, seed, shape, calls)
+            sums, spent = student.timed_calls(ALT, cache, seed, shape, calls)
         _, overhead = reference_worker.timed_calls(None, None, seed, shape, calls)
-        if not enforced and not (ctx.worker.process.single() and ctx.worker.process.zombies() <= zombies):
+        if not enforced and not (student.single() and student.zombies() <= zombies):
             raise CheckFailed(ONE_PROCESS)
         verify(ctx, sums, seed, expected_cache, settings)
         measurement.student.append(spent)
         measurement.reference.append(reference_spent)
         measurement.overhead.append(overhead)
-    student_untimed = ctx.worker.cpu_ns() - student_start - sum(measurement.student)
+    student_untimed = student.cpu_ns() - student_start - sum(measurement.student)
     reference_untimed = (reference_worker.cpu_ns() - reference_start
                          - sum(measurement.reference) - sum(measurement.overhead))
-    children_end = ctx.worker.process.children_cpu_ticks()
+    children_end = student.children_cpu_ticks()
     if not enforced and (children_start is None or children_end is None or
                          children_end - children_start > settings.max_children_ticks):
         raise CheckFailed(ONE_PROCESS)

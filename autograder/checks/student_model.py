@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder import wire
+from autograder.runtime import wire
 from autograder.checks.base import NET_TARGET, CheckFailed
 
 MODEL = "FullyConnectedNet"

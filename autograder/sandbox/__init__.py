@@ -1,0 +1,40 @@
+"""Start the worker that runs one submission's code, isolated, and remove every trace of it after.
+
+The strongest protections the machine allows are chosen once per process (`protections()`):
+
+- `full` (the grader is root, bubblewrap works): the worker runs under `bwrap` in new mount, pid,
+  network, IPC and UTS namespaces, as a uid of its own that no account owns (`setpriv`, no
+  capabilities, no_new_privs). It sees /usr and the Python runtime read-only, a copy of its own
+  submission (read-only, /sandbox/submission), the worker's runtime folder (/sandbox/runtime), a
+  size-limited tmpfs scratch (/sandbox/work: cwd, HOME, TMPDIR), and its own /proc and /dev. No
+  network, loopback included. Killing bwrap kills the whole pid namespace, daemons included.
+- `namespaces` (not root, unprivileged user namespaces work): the same view, under the grader's uid.
+- `uid` (root, but no namespaces, as in an unprivileged container): the worker runs under its own
+  uid in a scratch folder; files readable by every user stay visible to it, so protect them by
+  their permissions (Gradescope's run_autograder does). Every process and /tmp file of that uid is
+  removed at the end.
+- `limits`: resource limits, its own session, a scratch folder, and cleanup by process tree.
+
+Every level sets the resource limits of `Limits` (memory, CPU time, file size, processes where the
+kernel counts them per uid) and a minimal environment. `BN_SANDBOX` chooses: `auto` (default:
+the strongest that works here), `full`, `namespaces`, `uid`, or `off` (= `limits`).
+
+The package: `levels` (choosing the level), `command` (building the worker's command: scratch,
+bwrap/setpriv, environment, limits), `process` (starting a worker, killing it and cleaning up).
+What a worker runs is autograder/runtime, copied as a folder; /proc is read by autograder.procfs.
+"""
+
+from autograder.sandbox.levels import (
+    LEVELS,
+    NAMESPACED,
+    OWN_UID,
+    SETTING,
+    Protections,
+    SandboxError,
+    protections,
+)
+from autograder.sandbox.process import WorkerProcess, signal_hint, start_worker
+from autograder.settings import Limits
+
+__all__ = ["LEVELS", "NAMESPACED", "OWN_UID", "SETTING", "Limits", "Protections", "SandboxError",
+           "WorkerProcess", "protections", "signal_hint", "start_worker"]
