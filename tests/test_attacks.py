@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pytest
 
-import attacks
+import attack_recipes as attacks
 from autograder import batch, judge, otter_tests, paths, sandbox
 from autograder.checks import QUESTIONS, speed as speed_check_module
 
