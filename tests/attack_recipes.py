@@ -20,9 +20,9 @@ achieved in exception messages of one short line (the judge shows the first line
 exception, numbers of 6+ digits elided): `<KIND> <token> key=value ...`.
 
 Safety belt: the attacks that write, append or signal outside their scratch act only when they
-do not run as root (`_ATK_ARMED`, in the prelude). In a working sandbox they run as an unprivileged uid, so this
-changes nothing; if the sandbox silently failed, they report `armed=0` instead of damaging the
-machine the suite runs on, and the suite fails on that report.
+do not run as root (`_ATK_ARMED`, in the prelude). In a working sandbox they run as an
+unprivileged uid, so this changes nothing; if the sandbox silently failed, they report `armed=0`
+instead of damaging the machine the suite runs on, and the suite fails on that report.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import paths, variants
+from autograder import judge, paths, sandbox, variants
 
 LAYERS = "cs231n/layers.py"
 STUBS = ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
@@ -93,7 +93,7 @@ def sections(family: str) -> dict[str, str]:
 
 def code(family: str, name: str) -> str:
     found = sections(family)
-    assert name in found, f"no '# ---- attack: {name}' in tests/attacks/{family}.py: {sorted(found)}"
+    assert name in found, f"no '# ---- attack: {name}' in tests/attacks/{family}.py"
     return found[name]
 
 
@@ -276,3 +276,29 @@ def export(path: Path, folder: Path, notebook: Path) -> Path:
         for file in sorted((folder / paths.PACKAGE_NAME).rglob("*.py")):
             archive.write(file, file.relative_to(folder).as_posix())
     return path
+
+
+# The batch's submissions ----------------------------------------------------------------------
+
+REFERENCE, TEMPLATE = "reference", "template"  # their names in the batch, beside the attacks'
+# What the attack batches are graded with: short timeouts, and 1 GiB of address space.
+SETTINGS = judge.Settings(call_timeout=5.0, import_timeout=12.0,
+                          limits=sandbox.Limits(memory_bytes=1 * 2**30))
+
+
+def build_submissions(submissions: Path, scratch: Path, intel: Intel,
+                      chosen: list[Attack]) -> None:
+    """The reference as a folder, the template as a zip, every attack as a zip."""
+    shutil.copytree(paths.SOLUTIONS / paths.PACKAGE_NAME, submissions / REFERENCE / "cs231n",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(paths.SOLUTIONS / paths.NOTEBOOK_NAME,
+                    submissions / REFERENCE / paths.NOTEBOOK_NAME)
+    template = scratch / "template"
+    shutil.copytree(paths.STUDENT_TEMPLATE / paths.PACKAGE_NAME, template / "cs231n",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    export(submissions / f"{TEMPLATE}.zip", template,
+                   paths.STUDENT_TEMPLATE / paths.NOTEBOOK_NAME)
+    for index, attack in enumerate(chosen):
+        folder = build(attack, scratch / f"attack-{index:02d}", intel, index)
+        notebook = (paths.SOLUTIONS if attack.base == "reference" else paths.STUDENT_TEMPLATE)
+        export(submissions / f"{attack.name}.zip", folder, notebook / paths.NOTEBOOK_NAME)
