@@ -127,7 +127,8 @@ def quick(submissions: Path, out: Path, **kwargs) -> batch.BatchResult:
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    """A folder mixing every case of the issue, graded once (one quick question)."""
+    """A folder mixing good, buggy and malformed submissions (EXPECTED below: bad names,
+    corrupt, empty, nested, unsafe and bomb zips, a folder), graded once (one quick question)."""
     tmp = tmp_path_factory.mktemp("mixed")
     subs = tmp / "submissions"
     reference = package(tmp)
