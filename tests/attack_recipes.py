@@ -100,13 +100,13 @@ def code(family: str, name: str) -> str:
 def with_constants(text: str, **values) -> str:
     """`text` with each module-level statement `NAME = ...` of the given names rewritten as
     `NAME = <repr of the value>` (how the attacks with parameters get them)."""
-    lines = text.splitlines(keepends=True)
-    for node in reversed(ast.parse(text).body):
+    lines, missing = text.splitlines(keepends=True), set(values)
+    for node in reversed(ast.parse(text).body):  # from the end: earlier line numbers hold
         target = node.targets[0] if isinstance(node, ast.Assign) else None
         if isinstance(target, ast.Name) and target.id in values:
             lines[node.lineno - 1:node.end_lineno] = [f"{target.id} = {values[target.id]!r}\n"]
-            values = {k: v for k, v in values.items() if k != target.id}
-    assert not values, f"no statement that sets {sorted(values)}"
+            missing.discard(target.id)
+    assert not missing, f"no statement that sets {sorted(missing)}"
     return "".join(lines)
 
 
