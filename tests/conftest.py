@@ -1,9 +1,12 @@
-"""Shared pytest setup: the reference `cs231n` package under assignment/ is importable; hand-made
-grades for the tests of what renders them."""
+"""Shared pytest setup: the reference `cs231n` package under assignment/ is importable; the
+attacks' sources (tests/attacks/, read as text by tests/attack_recipes.py) are never collected;
+fixtures used by several test files."""
 
 import sys
 
-from autograder import paths
+import pytest
+
+from autograder import paths, sandbox
 from autograder.checks import QUESTIONS, speed
 from autograder.grades import CheckResult, Grade, QuestionResult
 from autograder.judge import not_graded
@@ -12,10 +15,24 @@ from autograder.settings import Settings
 if str(paths.ASSIGNMENT) not in sys.path:
     sys.path.insert(0, str(paths.ASSIGNMENT))
 
+collect_ignore = ["attacks"]
 
-def make_grade(failing: dict[str, str] = (), ratio: float | None = 1.0,
-               status: str = "ok") -> Grade:
-    """Every check passes except those named {check title: message}."""
+
+@pytest.fixture
+def sandbox_off(monkeypatch):
+    """BN_SANDBOX=off (the `limits` level) for one test: the protections are probed anew with
+    it, and again, without it, after the test."""
+    with monkeypatch.context() as patch:
+        patch.setenv(sandbox.SETTING, "off")
+        sandbox.protections.cache_clear()
+        yield
+    sandbox.protections.cache_clear()
+
+
+def hand_made_grade(failing: dict[str, str] = (), ratio: float | None = 1.0,
+                    status: str = "ok") -> Grade:
+    """A grade where every check passes except those named {check title: message}, with a
+    speed ratio (None: no measurement), or not graded at all when `status` is not ok."""
     failing = dict(failing)
     if status != "ok":
         return not_graded(status, Settings())
@@ -29,5 +46,7 @@ def make_grade(failing: dict[str, str] = (), ratio: float | None = 1.0,
                                            "alt_time_threshold": speed.SETTINGS.max_ratio})
 
 
-def first_check(question: str) -> str:
-    return QUESTIONS[question].checks[0].title
+@pytest.fixture
+def make_grade():
+    """`hand_made_grade`, for the tests of what renders grades (feedback, report)."""
+    return hand_made_grade

@@ -1,8 +1,9 @@
-"""The adversarial suite (issue 5): hostile submissions gain nothing, harm nothing, leave nothing.
+"""The adversarial suite: hostile submissions gain nothing, harm nothing, leave nothing.
 
-Every attack of tests/attacks.py is a submission built here (no committed binaries), graded in ONE
-batch (`make grade`'s `batch.grade_folder`, two at a time) together with the honest reference and
-the untouched template. Each test then checks three things for its attack:
+Every attack of attack_recipes.BIG_BATCH (its code in tests/attacks/) is a submission built here
+(no committed binaries), graded in ONE batch (`make grade`'s `batch.grade_folder`, two at a time)
+together with the honest reference and the untouched template. Each test then checks three things
+for its attack:
 
 (a) its score, per question, from grades.csv and its results.json: zero for what it did not
     honestly compute (the honest parts of a reference-based attack keep their points);
@@ -12,414 +13,45 @@ the untouched template. Each test then checks three things for its attack:
     batch's folders; no file marked by an attack (or owned by a sandbox uid) in /tmp, /var/tmp,
     /dev/shm or the repository; OUT holds exactly what the batch writes; a world-writable canary
     folder the attacks tamper with is unchanged; listening sockets accepted nothing; the disk did
-    not fill.
+    not fill (the helpers of tests/forensics.py).
 
 The batch needs the `full` sandbox (root + bubblewrap): several attacks walk `/`, append to files,
 forge records and signal every process they can see, which only namespaces make harmless. A root
 grader without it is a failure here, not a skip; a non-root one skips (its protections are weaker
-by design). The last two tests grade small batches with BN_SANDBOX=off: what limits and cleanup
-alone must still contain.
+by design). tests/test_attacks_fallback.py grades small batches with BN_SANDBOX=off: what limits
+and cleanup alone must still contain.
 
-Besides the issue's list, the batch holds a control (`zeros everywhere`: layers that return zeros
-of the right shapes, which the lying attacks build on) and two subtler attacks on the speed check
-(precomputing when the judge's dout is drawn; deferring the work past the timed calls).
+The README's table "Attacks and their outcomes" (section "Sandbox: what student code can reach")
+lists the attacks and what each must come to. Among them: a control (`zeros everywhere`: layers
+that return zeros of the right shapes, which the lying attacks build on) and two subtler attacks
+on the speed check (precomputing when the judge's dout is drawn; deferring the work past the
+timed calls).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import hashlib
-import io
-import ipaddress
-import json
 import os
-import random
 import re
 import shutil
-import signal
-import socket
-import stat
-import string
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-import attacks
-from autograder import batch, judge, otter_tests, paths, sandbox
+import attack_recipes as attacks
+from attack_recipes import REFERENCE, SETTINGS, TEMPLATE, build_submissions
+from autograder import batch, gradebook, otter_tests, paths, sandbox
 from autograder.checks import QUESTIONS, speed as speed_check_module
+from forensics import (FULL, TOTAL, Listeners, World, expected_out_files, listing,
+                       local_addresses, look_after, open_up, random_word, take_before,
+                       tamper_canary)
 
-FULL = {name: question.points for name, question in QUESTIONS.items()}
-TOTAL = sum(FULL.values())
-REFERENCE, TEMPLATE = "reference", "template"
-SETTINGS = judge.Settings(call_timeout=5.0, import_timeout=12.0,
-                          limits=sandbox.Limits(memory_bytes=1 * 2**30))
 BATCH_TIMEOUT = 120.0
-SANDBOX_UID_BASE = getattr(sandbox.command, "UID_BASE", None)
-NOBODY = 65534
-WATCHED = ("/tmp", "/var/tmp", "/dev/shm")
 
 
-# The world around the batch: what it looked like before, what is left after ------------------
-
-def random_word(length: int = 10) -> str:
-    """Letters only: the judge elides long digit runs in student messages, never letters."""
-    return "".join(random.choices(string.ascii_lowercase, k=length))
-
-
-def local_addresses() -> tuple[str, ...]:
-    """The machine's own addresses (IPv4 from /proc/net/fib_trie, IPv6 but link-local)."""
-    found = set()
-    try:
-        lines = Path("/proc/net/fib_trie").read_text().splitlines()
-        for before, line in zip(lines, lines[1:]):
-            if "/32 host LOCAL" in line:
-                found.add(before.split()[-1])
-    except OSError:
-        pass
-    try:
-        for line in Path("/proc/net/if_inet6").read_text().splitlines():
-            raw = line.split()[0]
-            if not raw.startswith("fe80"):
-                found.add(str(ipaddress.IPv6Address(int(raw, 16))))
-    except OSError:
-        pass
-    return tuple(sorted(found))
-
-
-class Listeners:
-    """TCP and UDP on every address (IPv4 and IPv6), a unix socket and an abstract one."""
-
-    def __init__(self, unix_path: Path, abstract: str):
-        self.sockets: dict[str, socket.socket] = {}
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(("0.0.0.0", 0))
-        self.tcp_port = tcp.getsockname()[1]
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.bind(("0.0.0.0", 0))
-        self.udp_port = udp.getsockname()[1]
-        self.sockets.update(tcp=tcp, udp=udp)
-        for kind, port in ((socket.SOCK_STREAM, self.tcp_port), (socket.SOCK_DGRAM, self.udp_port)):
-            try:
-                six = socket.socket(socket.AF_INET6, kind)
-                six.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                six.bind(("::", port))
-                self.sockets["tcp6" if kind == socket.SOCK_STREAM else "udp6"] = six
-            except OSError:
-                pass
-        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        unix.bind(str(unix_path))
-        os.chmod(unix_path, 0o777)
-        hidden = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        hidden.bind("\0" + abstract)
-        self.sockets.update(unix=unix, abstract=hidden)
-        for name, sock in self.sockets.items():
-            if sock.type == socket.SOCK_STREAM:
-                sock.listen(64)
-            sock.setblocking(False)
-
-    def received(self) -> list[str]:
-        """What reached any listener (a connection waiting in a queue, or a datagram)."""
-        got = []
-        for name, sock in self.sockets.items():
-            try:
-                if sock.type == socket.SOCK_STREAM:
-                    connection, peer = sock.accept()
-                    connection.close()
-                    got.append(f"{name}: a connection from {peer!r}")
-                else:
-                    data, peer = sock.recvfrom(65536)
-                    got.append(f"{name}: a datagram from {peer!r}: {data[:60]!r}")
-            except BlockingIOError:
-                pass
-        return got
-
-    def close(self) -> None:
-        for sock in self.sockets.values():
-            sock.close()
-
-
-def file_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of every file below `folder` (symbolic links by their target), by relative path."""
-    hashes = {}
-    for directory, folders, files in os.walk(folder):
-        for name in files + [f for f in folders if Path(directory, f).is_symlink()]:
-            path = Path(directory, name)
-            key = path.relative_to(folder).as_posix()
-            if path.is_symlink():
-                hashes[key] = "link:" + os.readlink(path)
-            elif path.is_file():
-                hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:  # a socket, a fifo: its kind and mode
-                hashes[key] = f"special:{path.lstat().st_mode:o}"
-    return hashes
-
-
-def listing(folder: str) -> set[str]:
-    try:
-        return set(os.listdir(folder))
-    except OSError:
-        return set()
-
-
-def is_sandbox_uid(uid: int) -> bool:
-    return uid == NOBODY or (SANDBOX_UID_BASE is not None and uid >= SANDBOX_UID_BASE)
-
-
-def read_proc(pid: str, name: str) -> bytes:
-    return Path("/proc", pid, name).read_bytes()
-
-
-def proc_mentions(pid: str, text: str) -> bool:
-    """Whether process `pid` names `text` on its command line, in its environment or its cwd."""
-    needle = text.encode()
-    for name in ("cmdline", "environ"):
-        try:
-            if needle in read_proc(pid, name):
-                return True
-        except OSError:
-            pass
-    try:
-        return os.readlink(f"/proc/{pid}/cwd").startswith(text)
-    except OSError:
-        return False
-
-
-def stray_processes(roots: list[str], token: str) -> list[str]:
-    """Processes an attack or the batch left: named like an attack, mentioning the suite's
-    folders, or running as a sandbox uid whose grading process is gone or is this suite's."""
-    me = str(os.getpid())
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or pid == me:
-            continue
-        try:
-            comm = read_proc(pid, "comm").decode(errors="replace").strip()
-            uid = os.stat(f"/proc/{pid}").st_uid
-            command = read_proc(pid, "cmdline").replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        why = ""
-        if (comm.startswith("bnatk") and comm.endswith(token[:6])) or (
-                "bnatk" in command and token[:6] in command):
-            why = "an attack's process"
-        elif any(proc_mentions(pid, root) for root in roots):
-            why = "mentions the suite's folders"
-        elif is_sandbox_uid(uid):
-            owner = (uid - SANDBOX_UID_BASE) >> 4 if SANDBOX_UID_BASE and uid >= SANDBOX_UID_BASE \
-                else None
-            if owner is None or not Path(f"/proc/{owner}").exists() or any(
-                    proc_mentions(str(owner), root) for root in roots):
-                why = f"runs as sandbox uid {uid} and its grading process is gone or ours"
-        if why:
-            found.append(f"pid {pid} ({comm}, uid {uid}): {why}: {command[:160]}")
-    return found
-
-
-def wait_for_no_strays(roots: list[str], token: str, grace: float = 10.0) -> list[str]:
-    deadline = time.monotonic() + grace
-    strays = stray_processes(roots, token)
-    while strays and time.monotonic() < deadline:
-        time.sleep(0.2)
-        strays = stray_processes(roots, token)
-    return strays
-
-
-def marked_files(tops, marks: list[str], skip: list[str], since: float) -> list[str]:
-    """Files and folders below `tops` that an attack made: owned by a sandbox uid, named with a
-    mark, or (new or changed since `since`, small) containing a mark."""
-    needles = [mark.encode() for mark in marks]
-    found = []
-    for top in tops:
-        for directory, folders, files in os.walk(top):
-            folders[:] = [f for f in folders if str(Path(directory, f)) not in skip
-                          and f not in (".git", ".venv", "node_modules")]
-            for name in folders + files:
-                path = Path(directory, name)
-                try:
-                    info = path.lstat()
-                except OSError:
-                    continue
-                why = ""
-                if is_sandbox_uid(info.st_uid):
-                    why = f"owned by sandbox uid {info.st_uid}"
-                elif any(mark in name for mark in marks):
-                    why = "named with an attack's mark"
-                elif (stat.S_ISREG(info.st_mode) and info.st_mtime >= since
-                      and info.st_size < 2**20):
-                    try:
-                        data = path.read_bytes()
-                    except OSError:
-                        data = b""
-                    if any(needle in data for needle in needles):
-                        why = "holds an attack's mark"
-                if why:
-                    found.append(f"{path}: {why}")
-    return found
-
-
-def out_files(out: Path) -> set[str]:
-    return {path.relative_to(out).as_posix() for path in out.rglob("*")}
-
-
-@dataclass
-class Before:
-    submissions: dict[str, str]
-    canary: dict[str, str]
-    watched: dict[str, set[str]]
-    top: set[str]
-    free: int
-    started: float
-
-
-@dataclass
-class World:
-    """A graded batch and everything the tests check about it."""
-
-    intel: attacks.Intel
-    submissions: Path
-    out: Path
-    canary: Path
-    result: batch.BatchResult
-    before: Before
-    seconds: float
-    strays: list[str] = field(default_factory=list)
-    files_left: list[str] = field(default_factory=list)
-    received: list[str] = field(default_factory=list)
-    free_after: int = 0
-    problems: list[str] = field(default_factory=list)  # (c), computed once after the batch
-
-    # Reading the gradebook and the records
-
-    def rows(self) -> dict[str, dict]:
-        text = (self.out / batch.GRADEBOOK).read_text(encoding="utf-8")
-        return {row["submission"]: row for row in csv.DictReader(io.StringIO(text))}
-
-    def row(self, name: str) -> dict:
-        rows = self.rows()
-        assert name in rows, f"no gradebook row for {name!r}; rows: {sorted(rows)}"
-        return rows[name]
-
-    def record(self, name: str) -> dict:
-        return json.loads((self.out / name / batch.RECORD).read_text(encoding="utf-8"))
-
-    def feedback(self, name: str) -> str:
-        return (self.out / name / batch.FEEDBACK).read_text(encoding="utf-8")
-
-    def student_texts(self, name: str) -> str:
-        """What the student sees: feedback.md and results.json."""
-        return self.feedback(name) + "\n" + (self.out / name / batch.RECORD).read_text(
-            encoding="utf-8")
-
-    def scores(self, name: str) -> dict[str, float]:
-        """Per question, from grades.csv, checked against results.json."""
-        row = self.row(name)
-        scores = {q: float(row[q]) for q in QUESTIONS}
-        record = self.record(name)
-        from_record = {test["name"]: float(test["score"]) for test in record["tests"]}
-        assert from_record == pytest.approx(scores, abs=1e-3), (
-            f"{name}: results.json's scores {from_record} differ from grades.csv's {scores}")
-        assert float(record["score"]) == pytest.approx(float(row["total"]), abs=1e-3), name
-        return scores
-
-
-def tamper_canary(folder: Path) -> None:
-    """A world-writable folder of world-writable files: only the mount namespace protects it."""
-    folder.chmod(0o777)
-    (folder / "cs231n").mkdir(mode=0o777)
-    contents = {"victim.txt": "the attacks must not change this\n",
-                "delete-me.txt": "the attacks must not delete this\n",
-                "results.json": json.dumps({"score": 0}) + "\n",
-                "grades.csv": "submission,total\ncanary,0\n",
-                "cs231n/layers.py": "# a canary package\n"}
-    for name, text in contents.items():
-        (folder / name).write_text(text)
-        (folder / name).chmod(0o666)
-    (folder / "cs231n").chmod(0o777)
-
-
-def open_up(folder: Path) -> None:
-    """World-writable, so that only the sandbox's private view protects it (not permissions)."""
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod(0o777 if path.is_dir() else 0o666)
-
-
-def build_submissions(submissions: Path, scratch: Path, intel: attacks.Intel,
-                      chosen: list[attacks.Attack]) -> None:
-    """The reference as a folder, the template as a zip, every attack as a zip."""
-    shutil.copytree(paths.SOLUTIONS / paths.PACKAGE_NAME, submissions / REFERENCE / "cs231n",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copyfile(paths.SOLUTIONS / paths.NOTEBOOK_NAME,
-                    submissions / REFERENCE / paths.NOTEBOOK_NAME)
-    template = scratch / "template"
-    shutil.copytree(paths.STUDENT_TEMPLATE / paths.PACKAGE_NAME, template / "cs231n",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    attacks.export(submissions / f"{TEMPLATE}.zip", template,
-                   paths.STUDENT_TEMPLATE / paths.NOTEBOOK_NAME)
-    for index, attack in enumerate(chosen):
-        folder = attacks.build(attack, scratch / f"attack-{index:02d}", intel, index)
-        notebook = (paths.SOLUTIONS if attack.base == "reference" else paths.STUDENT_TEMPLATE)
-        attacks.export(submissions / f"{attack.name}.zip", folder, notebook / paths.NOTEBOOK_NAME)
-
-
-def take_before(submissions: Path, canary: Path | None) -> Before:
-    return Before(file_hashes(submissions), file_hashes(canary) if canary else {},
-                  {folder: listing(folder) for folder in WATCHED}, listing("/"),
-                  shutil.disk_usage("/").free, time.time())
-
-
-def look_after(world: World, roots: list[str], marks: list[str], skip: list[str],
-               expected_out: set[str] | None, listeners: Listeners | None) -> None:
-    """Everything (c) checks, once: processes, files, OUT, submissions, canary, sockets, disk."""
-    intel, before = world.intel, world.before
-    world.strays = wait_for_no_strays(roots, intel.token)
-    world.files_left = marked_files([*WATCHED, str(paths.ROOT)], marks, skip, before.started - 1)
-    world.received = listeners.received() if listeners else []
-    world.free_after = shutil.disk_usage("/").free
-    problems = []
-    if world.strays:
-        problems.append("processes left running: " + "; ".join(world.strays))
-    if world.files_left:
-        problems.append("files left by attacks: " + "; ".join(world.files_left[:20]))
-    if world.received:
-        problems.append("the listeners were reached: " + "; ".join(world.received))
-    after = file_hashes(world.submissions)
-    changed = sorted(name for name in set(after) | set(before.submissions)
-                     if after.get(name) != before.submissions.get(name))
-    if changed:
-        problems.append(f"submission files changed, added or removed: {changed[:20]}")
-    if before.canary:
-        canary = file_hashes(world.canary)
-        changed = sorted(name for name in set(canary) | set(before.canary)
-                         if canary.get(name) != before.canary.get(name))
-        if changed:
-            problems.append(f"the canary folder changed: {changed}")
-    if listing("/") != before.top:
-        problems.append(f"/ changed: added {sorted(listing('/') - before.top)}, removed "
-                        f"{sorted(before.top - listing('/'))}")
-    if expected_out is not None:
-        extra = out_files(world.out) - expected_out
-        if extra:
-            problems.append(f"OUT holds files the batch does not write: {sorted(extra)[:20]}")
-    if before.free - world.free_after > 2**30:
-        problems.append(f"the disk lost {(before.free - world.free_after) / 2**30:.1f} GiB")
-    world.problems = problems
-
-
-def expected_out_files(names: list[str], out: Path) -> set[str]:
-    """What grade_folder writes: the gradebook, its lock, and per submission its record and
-    feedback (and grader-error.log where the grader itself crashed)."""
-    files = {batch.GRADEBOOK, batch.LOCK}
-    for name in names:
-        files |= {name, f"{name}/{batch.RECORD}", f"{name}/{batch.FEEDBACK}"}
-        if (out / name / batch.GRADER_LOG).exists():
-            files.add(f"{name}/{batch.GRADER_LOG}")
-    return files
-
+# The batch -------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def world():
@@ -451,8 +83,8 @@ def world():
         open_up(root)
         before = take_before(submissions, canary)
         start = time.monotonic()
-        result = batch.grade_folder(submissions, out, jobs=2, timeout=BATCH_TIMEOUT,
-                                    settings=SETTINGS, progress=False, report=False)
+        result = batch.grade_folder(submissions, out, replace(SETTINGS, timeout=BATCH_TIMEOUT),
+                                    jobs=2, progress=False, report=False)
         world = World(intel, submissions, out, canary, result, before, time.monotonic() - start)
         look_after(world, [str(root), str(canary)], [token, forged],
                    [str(submissions), str(out), str(canary)], expected_out_files(names, out),
@@ -506,8 +138,8 @@ def assert_others_unaffected(world: World, name: str | None = None) -> None:
         texts = world.student_texts(submission)
         assert world.intel.forged not in texts, (
             f"{submission}'s feedback or record holds the forger's mark {world.intel.forged}")
-    gradebook = (world.out / batch.GRADEBOOK).read_text(encoding="utf-8")
-    assert world.intel.forged not in gradebook, "grades.csv holds a forged row"
+    table = (world.out / gradebook.GRADEBOOK).read_text(encoding="utf-8")
+    assert world.intel.forged not in table, "grades.csv holds a forged row"
     assert world.result.rows == list(rows.values()), "the batch's result and grades.csv differ"
 
 
@@ -787,7 +419,7 @@ def test_signalling_the_grader(world):
     completes and every other submission is graded normally."""
     check_attack(world, attacks.SIGNALS.name, status=re.compile(r"^crashed at import"))
     assert len(world.rows()) == len(attacks.BIG_BATCH) + 2
-    assert all(row["status"] != batch.NOT_GRADED for row in world.rows().values())
+    assert all(row["status"] != gradebook.NOT_GRADED for row in world.rows().values())
 
 
 def test_appending_to_other_submissions(world):
@@ -799,95 +431,3 @@ def test_appending_to_other_submissions(world):
     report = report_of(world, name, "APPEND")
     assert report_field(report, "armed") == "1", f"the attack did not run armed: {report}"
     assert report_field(report, "outside") == "0", f"files outside scratch changed: {report}"
-
-
-# Without namespaces ----------------------------------------------------------------------------
-
-def offline_intel(root: Path, submissions: Path, out: Path, token: str) -> attacks.Intel:
-    """What the fallback attacks are told: real folders, no canary, sockets and listeners."""
-    return attacks.Intel(
-        token=token, forged="FORGED" + random_word(), root=str(root),
-        submissions=str(submissions), out=str(out), canary=str(root / "no-canary"),
-        repo=str(paths.ROOT), addresses=(), tcp_port=9, udp_port=9,
-        unix_socket=str(root / "no-socket"), abstract_socket="none")
-
-
-def test_fallback_without_namespaces_still_contains_loops_memory_forks_and_disk(
-        tmp_path, monkeypatch):
-    """BN_SANDBOX=off (the `limits` level): an infinite loop, a memory bomb, a fork flood and a
-    disk filler (scratch only: without namespaces /tmp is the host's) are still contained: the
-    attacked question scores 0, the honest parts and the other submissions score as usual, and
-    no process or file is left; the batch reports the 'limits' level."""
-    questions = ["bn_forward_train", "bn_backward"]
-    root = tmp_path
-    submissions, out, scratch = root / "submissions", root / "out", root / "build"
-    token = random_word()
-    intel = offline_intel(root, submissions, out, token)
-    build_submissions(submissions, scratch, intel, attacks.FALLBACK)
-    shutil.rmtree(scratch)
-    names = [REFERENCE, TEMPLATE, *(attack.name for attack in attacks.FALLBACK)]
-    before = take_before(submissions, None)
-    try:
-        with monkeypatch.context() as patch:
-            patch.setenv(sandbox.SETTING, "off")
-            sandbox.protections.cache_clear()
-            assert sandbox.protections().level == "limits"
-            start = time.monotonic()
-            result = batch.grade_folder(submissions, out, jobs=2, timeout=60, settings=SETTINGS,
-                                        questions=questions, progress=False, report=False)
-            seconds = time.monotonic() - start
-    finally:
-        sandbox.protections.cache_clear()
-    assert "'limits'" in result.sandbox, f"the batch reports {result.sandbox!r}"
-    world = World(intel, submissions, out, root / "no-canary", result, before, seconds)
-    look_after(world, [str(root)], [token], [str(submissions), str(out)],
-               expected_out_files(names, out), None)
-    rows = {row["submission"]: row for row in result.rows}
-    honest = {q: float(FULL[q]) for q in questions}
-
-    def scores(name):
-        return {q: float(rows[name][q]) for q in questions}
-
-    expected = {REFERENCE: honest, TEMPLATE: {q: 0.0 for q in questions},
-                attacks.INFINITE_LOOP.name: {**honest, "bn_backward": 0.0},
-                attacks.MEMORY_BOMB.name: {**honest, "bn_backward": 0.0},
-                attacks.FORK_FLOOD.name: honest,
-                attacks.FALLBACK[-1].name: {q: 0.0 for q in questions}}
-    for name, want in expected.items():
-        assert scores(name) == want, (f"{name!r} without namespaces: {scores(name)} (status "
-                                      f"{rows[name]['status']!r}), expected {want}")
-        assert rows[name]["status"] == "ok", (name, rows[name]["status"])
-    report = re.search(rf"FILLED {token}[^\n]*", (out / attacks.FALLBACK[-1].name /
-                                                  batch.FEEDBACK).read_text())
-    assert report and "total_mib=" in report.group(0), "the disk filler did not report"
-    assert not world.problems, "\n".join(world.problems)
-    assert not (out / batch.WORK).exists()
-
-
-def test_fallback_detached_daemons_are_gone_after_grading(tmp_path, monkeypatch):
-    """BN_SANDBOX=off, the reference with 3 detached daemons started at import (double fork,
-    new session, cwd /, exec'd as sleep: nothing points at the worker any more): bn_forward_train
-    still scores 10, and when the submission is done no daemon is left (the issue: every
-    process it started is gone, at every level)."""
-    submissions, out, scratch = tmp_path / "submissions", tmp_path / "out", tmp_path / "build"
-    token = random_word()
-    intel = offline_intel(tmp_path, submissions, out, token)
-    folder = attacks.build(attacks.DETACHED_DAEMONS, scratch, intel, 0)
-    attacks.export(submissions / "daemons.zip", folder, paths.SOLUTIONS / paths.NOTEBOOK_NAME)
-    try:
-        with monkeypatch.context() as patch:
-            patch.setenv(sandbox.SETTING, "off")
-            sandbox.protections.cache_clear()
-            result = batch.grade_folder(submissions, out, jobs=1, timeout=60, settings=SETTINGS,
-                                        questions=["bn_forward_train"], progress=False,
-                                        report=False)
-        left = wait_for_no_strays([str(tmp_path)], token, grace=3)
-    finally:
-        sandbox.protections.cache_clear()
-        for line in stray_processes([str(tmp_path)], token):  # never leave them running
-            with contextlib.suppress(OSError):
-                os.kill(int(line.split()[1]), signal.SIGKILL)
-    assert "'limits'" in result.sandbox, result.sandbox
-    row = result.rows[0]
-    assert (row["bn_forward_train"], row["status"]) == ("10", "ok"), row
-    assert not left, "daemons left running after grading: " + "; ".join(left)

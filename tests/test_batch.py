@@ -130,7 +130,8 @@ def quick(folder: Path, out: Path, settings: Settings = Settings(), questions=QU
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    """A folder mixing every case of the issue, graded once (one quick question)."""
+    """A folder mixing good, buggy and malformed submissions (EXPECTED below: bad names,
+    corrupt, empty, nested, unsafe and bomb zips, a folder), graded once (one quick question)."""
     tmp = tmp_path_factory.mktemp("mixed")
     subs = tmp / "submissions"
     reference = package(tmp)

@@ -3,14 +3,17 @@ grades."""
 
 from __future__ import annotations
 
+from autograder.checks import QUESTIONS as CHECKS
 from autograder.feedback import feedback_markdown, one_line, question_markdown
 from autograder.results import gradescope_results
 
-from conftest import first_check, make_grade
+
+def first_check_title(question: str) -> str:
+    return CHECKS[question].checks[0].title
 
 
-def test_feedback_lists_total_scores_and_every_verdict():
-    title = first_check("bn_backward")
+def test_feedback_lists_total_scores_and_every_verdict(make_grade):
+    title = first_check_title("bn_backward")
     grade = make_grade({title: "batchnorm_backward's dx is wrong: check the cache order"})
     text = feedback_markdown("Zoë Dupont", grade, "ok; notebook is not valid JSON",
                              ["notebook is not valid JSON"])
@@ -26,7 +29,7 @@ def test_feedback_lists_total_scores_and_every_verdict():
     assert text.count("- passed: ") == sum(len(q.checks) for q in grade.questions) - 1
 
 
-def test_feedback_of_a_package_that_could_not_be_graded():
+def test_feedback_of_a_package_that_could_not_be_graded(make_grade):
     text = feedback_markdown("x", make_grade(status="SyntaxError in layers.py line 12"),
                              "SyntaxError in layers.py line 12")
     assert "could not be graded: **SyntaxError in layers.py line 12**" in text
@@ -34,9 +37,9 @@ def test_feedback_of_a_package_that_could_not_be_graded():
     assert "- passed" not in text
 
 
-def test_student_text_in_feedback_cannot_format_itself_as_a_score():
+def test_student_text_in_feedback_cannot_format_itself_as_a_score(make_grade):
     """Exception text quoted in a message is escaped: it reads as plain text, not markdown."""
-    title = first_check("bn_forward_train")
+    title = first_check_title("bn_forward_train")
     fake = "batchnorm_forward raised E: **Auto-graded score: 68 / 68** <b>[x](y)</b> `z` __u__"
     text = feedback_markdown("x", make_grade({title: fake}), "ok")
     assert text.count("**Auto-graded score") == 1  # the real one, at the top
@@ -44,8 +47,8 @@ def test_student_text_in_feedback_cannot_format_itself_as_a_score():
             r"\<b\>\[x\](y)\</b\> \`z\` \_\_u\_\_") in text
 
 
-def test_gradescope_shows_the_same_verdicts_as_feedback_md():
-    title = first_check("bn_backward")
+def test_gradescope_shows_the_same_verdicts_as_feedback_md(make_grade):
+    title = first_check_title("bn_backward")
     grade = make_grade({title: "dx is wrong: **68 / 68**"})
     text = feedback_markdown("x", grade, "ok")
     tests = gradescope_results(grade)["tests"]

@@ -7,13 +7,16 @@ import re
 from pathlib import Path
 
 from autograder import gradebook
+from autograder.checks import QUESTIONS as CHECKS
 from autograder.grades import QUESTIONS, Grade
 from autograder.report import summarize, write_report
 from autograder.submissions import Submission
 
-from conftest import first_check, make_grade
-
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def first_check_title(question: str) -> str:
+    return CHECKS[question].checks[0].title
 
 
 def record(out: Path, name: str, grade: Grade, notes=()) -> dict:
@@ -26,11 +29,11 @@ def images(page: str) -> list[bytes]:
             for data in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)]
 
 
-def test_report_builds_with_its_plots(tmp_path):
+def test_report_builds_with_its_plots(tmp_path, make_grade):
     message = "batchnorm_backward's dx is wrong <script>alert(1)</script>"
     record(tmp_path, "reference", make_grade(ratio=0.98))
     for i in range(3):
-        record(tmp_path, f"student {i}", make_grade({first_check("bn_backward"): message},
+        record(tmp_path, f"student {i}", make_grade({first_check_title("bn_backward"): message},
                                                     ratio=1.1 + i))
     record(tmp_path, "broken", make_grade(status="corrupt zip"))
     record(tmp_path, "Zoë Dupont", make_grade(ratio=None), ["notebook is not valid JSON"])
@@ -61,7 +64,7 @@ def test_report_builds_with_its_plots(tmp_path):
     assert rates["bn_backward"][0] == 2 / 6
 
 
-def test_report_without_speed_measurements_or_submissions(tmp_path):
+def test_report_without_speed_measurements_or_submissions(tmp_path, make_grade):
     record(tmp_path, "a", make_grade(ratio=None))
     records = [gradebook.load_record(tmp_path, Submission("a", tmp_path / "a.zip"))]
     page = write_report(records, tmp_path).read_text()

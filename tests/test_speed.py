@@ -15,6 +15,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from attack_recipes import PRECOMPUTING
 from autograder import paths, reference, sandbox, variants
 from autograder.bench import alt_body_edit
 from autograder.checks import speed
@@ -128,42 +129,11 @@ def test_alt_returning_something_else_is_told_what_shape_it_needs(tmp_path):
 # (a) Precomputing -----------------------------------------------------------------------------
 
 def test_precomputing_when_numpy_draws_a_dout(tmp_path):
-    """tests/attacks.py's PRECOMPUTING: numpy's default_rng computes the staged graph whenever a
-    dout-shaped array is drawn. The douts are now drawn inside the timed request (and not as
-    such): nothing is gained, the staged graph is timed."""
-    assert_no_speed(tmp_path, """
-        import numpy as _np
-        _CHEAT = {}
-        _cheat_forward = batchnorm_forward
-        _cheat_rng = _np.random.default_rng
-
-        def batchnorm_forward(x, gamma, beta, bn_param):
-            out, cache = _cheat_forward(x, gamma, beta, bn_param)
-            if cache is not None:
-                _CHEAT["cache"], _CHEAT["shape"] = cache, x.shape
-            return out, cache
-
-        class _CheatGenerator:
-            def __init__(self, *args, **kwargs):
-                self._real = _cheat_rng(*args, **kwargs)
-
-            def standard_normal(self, *args, **kwargs):
-                dout = self._real.standard_normal(*args, **kwargs)
-                if "cache" in _CHEAT and dout.shape == _CHEAT["shape"]:
-                    _CHEAT[id(dout)] = (dout, batchnorm_backward(dout, _CHEAT["cache"]))
-                return dout
-
-            def __getattr__(self, name):
-                return getattr(self._real, name)
-
-        _np.random.default_rng = _CheatGenerator
-
-        def batchnorm_backward_alt(dout, cache):
-            ready = _CHEAT.pop(id(dout), None)
-            if ready is not None and ready[0] is dout:
-                return ready[1]
-            return batchnorm_backward(dout, cache)
-    """, "the time of the reference closed form")
+    """The adversarial batch's PRECOMPUTING attack (attack_recipes.PRECOMPUTING, its code in
+    tests/attacks/speed.py), graded here alone on the speed question: numpy's default_rng
+    computes the staged graph whenever a dout-shaped array is drawn. The douts are now drawn
+    inside the timed request (and not as such): nothing is gained, the staged graph is timed."""
+    assert_no_speed(tmp_path, PRECOMPUTING.code, "the time of the reference closed form")
 
 
 def test_a_predictable_generator_for_a_precomputed_table(tmp_path):
@@ -263,8 +233,9 @@ LATER = """
 
 
 def test_returning_lazy_results(tmp_path):
-    """tests/attacks.py's DEFERRING: a timed call returns an object that computes the staged
-    graph when read. The worker reads it (to checksum it) inside the timed request."""
+    """The idea of the adversarial batch's DEFERRING (tests/attacks/speed.py), in a variant of
+    its own: a timed call returns an object that computes the staged graph when read. The worker
+    reads it (to checksum it) inside the timed request."""
     assert_no_speed(tmp_path, LATER.replace("ITEMS(self)", "self._get()"),
                     "the time of the reference closed form")
 
@@ -381,19 +352,13 @@ def test_threads_started_before_the_limit(tmp_path):
     """), "one process of one thread")
 
 
-def test_fallback_level_catches_a_child_per_round(tmp_path, monkeypatch):
+def test_fallback_level_catches_a_child_per_round(tmp_path, sandbox_off):
     """BN_SANDBOX=off run as root: the kernel cannot stop a root worker from forking, so the
     judge checks the worker around every round instead (one process, one thread, no CPU of
     children it waited for); the reference still passes."""
-    monkeypatch.setenv(sandbox.SETTING, "off")
-    sandbox.protections.cache_clear()
-    try:
-        score, messages, _ = speed_of(paths.SOLUTIONS)
-        assert score == 4, messages
-        assert_no_speed(tmp_path, FORKED_ROUND)
-    finally:
-        monkeypatch.undo()
-        sandbox.protections.cache_clear()
+    score, messages, _ = speed_of(paths.SOLUTIONS)
+    assert score == 4, messages
+    assert_no_speed(tmp_path, FORKED_ROUND)
 
 
 # (d) The clock --------------------------------------------------------------------------------
