@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from attack_recipes import Intel
-from autograder import batch, gradebook, paths, sandbox
+from autograder import batch, gradebook, paths
 from autograder.sandbox.command import UID_BASE
 from autograder.checks import QUESTIONS
 

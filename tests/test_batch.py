@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, cache, demo, gradebook, paths, sandbox, submissions, variants
+from autograder import batch, cache, gradebook, paths, sandbox, submissions, variants
 from autograder.grades import QUESTIONS
 from autograder.settings import Limits, Settings
 
@@ -77,7 +77,7 @@ def windows(data: bytes) -> bytes:
     return b"\xef\xbb\xbf" + data.replace(b"\n", b"\r\n")
 
 
-def gradebook(out: Path) -> list[dict]:
+def read_gradebook(out: Path) -> list[dict]:
     text = (out / gradebook.GRADEBOOK).read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text))
     assert reader.fieldnames == HEADER
@@ -184,7 +184,7 @@ EXPECTED = {  # name: (bn_forward_train score, status)
 
 def test_every_submission_gets_a_row_with_a_clear_status(mixed):
     subs, out, result, _ = mixed
-    rows = gradebook(out)
+    rows = read_gradebook(out)
     assert [row["submission"] for row in rows] == sorted(EXPECTED, key=str.casefold)
     assert rows == result.rows
     for name, (score, status) in EXPECTED.items():
@@ -278,7 +278,7 @@ def test_rerun_skips_what_is_graded_and_regrades_what_changed(small, tmp_path):
     after = mtimes(out)
     assert after["alice"] == stamps["alice"]
     assert after["bob"] != stamps["bob"] and after["Zoë Dupont"] != stamps["Zoë Dupont"]
-    assert by_name(gradebook(out))["bob"]["total"] == "10"
+    assert by_name(read_gradebook(out))["bob"]["total"] == "10"
 
     # other grading options are another key: everything is graded again
     assert quick(subs, out, questions=["bn_forward_test"]).graded == 3
@@ -287,14 +287,14 @@ def test_rerun_skips_what_is_graded_and_regrades_what_changed(small, tmp_path):
 def test_only_regrades_exactly_one_and_keeps_the_other_rows(small):
     subs, out = small
     quick(subs, out)
-    stamps, rows = mtimes(out), gradebook(out)
+    stamps, rows = mtimes(out), read_gradebook(out)
     result = quick(subs, out, only="Zoë Dupont")
     assert (result.graded, result.cached) == (1, 2)
     after = mtimes(out)
     assert after["Zoë Dupont"] != stamps["Zoë Dupont"]
     assert {k: v for k, v in after.items() if k != "Zoë Dupont"} == {
         k: v for k, v in stamps.items() if k != "Zoë Dupont"}
-    assert gradebook(out) == rows
+    assert read_gradebook(out) == rows
     assert quick(subs, out, only="bob.zip").graded == 1  # the file name works too
     with pytest.raises(batch.BatchError, match="no submission named 'carol'"):
         quick(subs, out, only="carol")
@@ -304,7 +304,7 @@ def test_only_keeps_rows_graded_with_other_options(small):
     subs, out = small
     quick(subs, out)
     quick(subs, out, only="alice", questions=["bn_forward_test"])
-    rows = by_name(gradebook(out))
+    rows = by_name(read_gradebook(out))
     assert rows["alice"]["bn_forward_test"] == "6" and rows["alice"]["bn_forward_train"] == ""
     assert rows["bob"]["bn_forward_train"] != "" and rows["Zoë Dupont"]["total"] == "10"
 
@@ -357,17 +357,17 @@ def test_a_killed_run_leaves_a_consistent_gradebook_and_the_next_run_completes_i
     while not (out / "a first" / gradebook.RECORD).exists():
         assert process.poll() is None and time.monotonic() < deadline
         if (out / gradebook.GRADEBOOK).exists():
-            assert len(gradebook(out)) == 3  # never a partial file
+            assert len(read_gradebook(out)) == 3  # never a partial file
             readings += 1
     time.sleep(0.5)  # b is being graded now
-    rows = by_name(gradebook(out))
+    rows = by_name(read_gradebook(out))
     assert rows["a first"]["status"] == "ok"
     assert rows["b slow"]["status"] == rows["c last"]["status"] == gradebook.NOT_GRADED
     os.kill(process.pid, how)
     process.communicate(timeout=30)
     assert process.returncode == (130 if how == signal.SIGINT else -signal.SIGKILL)
     assert_no_process_left(str(out))
-    rows = by_name(gradebook(out))
+    rows = by_name(read_gradebook(out))
     assert rows["a first"]["status"] == "ok" and rows["c last"]["status"] == gradebook.NOT_GRADED
     if how == signal.SIGINT:
         assert not (out / gradebook.WORK).exists()
@@ -376,7 +376,7 @@ def test_a_killed_run_leaves_a_consistent_gradebook_and_the_next_run_completes_i
     result = quick(subs, out, jobs=1)
     assert (result.graded, result.cached) == (2, 1)
     assert mtimes(out)["a first"] == stamp
-    assert [row["status"] for row in gradebook(out)] == ["ok"] * 3
+    assert [row["status"] for row in read_gradebook(out)] == ["ok"] * 3
     assert not (out / gradebook.WORK).exists()
     assert readings > 0
 
@@ -395,10 +395,10 @@ def test_the_gradebook_is_never_seen_half_written(tmp_path):
     writer.start()
     reads = 0
     while not stop.is_set():
-        assert len(gradebook(tmp_path)) >= 1
+        assert len(read_gradebook(tmp_path)) >= 1
         reads += 1
     writer.join()
-    assert len(gradebook(tmp_path)) == 298 and reads > 10
+    assert len(read_gradebook(tmp_path)) == 298 and reads > 10
     assert [p.name for p in tmp_path.iterdir()] == [gradebook.GRADEBOOK]
 
 
@@ -422,7 +422,7 @@ def test_end_to_end_with_every_question(tmp_path):
            notebook=(paths.STUDENT_TEMPLATE / paths.NOTEBOOK_NAME).read_bytes())
     export(subs / "syntax error.zip", package(tmp_path, [SYNTAX_ERROR]))
     result = batch.grade_folder(subs, out, jobs=2, progress=False)
-    rows = by_name(gradebook(out))
+    rows = by_name(read_gradebook(out))
     assert rows["Zoë Dupont"] == {"submission": "Zoë Dupont",
                                   **{q: f"{QUESTIONS[q].points:g}" for q in QUESTIONS},
                                   "total": "68", "status": "ok"}
