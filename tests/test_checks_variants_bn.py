@@ -17,6 +17,7 @@ import pytest
 from autograder import paths
 from autograder.checks.speed import SETTINGS as SPEED_SETTINGS
 from autograder.judge import grade
+from autograder.settings import Settings
 from autograder.variants import make_variant
 
 BN = ["bn_forward_train", "bn_forward_test", "bn_backward", "bn_backward_alt"]
@@ -135,7 +136,7 @@ VARIANTS = {
 
 @pytest.fixture(scope="module")
 def reference_grade():
-    return grade(paths.SOLUTIONS, only=GRADED)
+    return grade(paths.SOLUTIONS, Settings(questions=GRADED))
 
 
 def test_reference_gets_full_marks(reference_grade):
@@ -147,7 +148,7 @@ def test_reference_gets_full_marks(reference_grade):
 
 
 def test_template_gets_nothing_on_any_batchnorm_question():
-    result = grade(paths.STUDENT_TEMPLATE, only=[*BN, SPEED])
+    result = grade(paths.STUDENT_TEMPLATE, Settings(questions=[*BN, SPEED]))
     assert result.status == "ok"
     assert {q.name for q in result.questions} == {*BN, SPEED}
     assert result.total == 0
@@ -169,7 +170,7 @@ def test_speed_message_names_the_function_that_is_not_implemented(tmp_path):
          "        raise NotImplementedError('batchnorm_forward is not implemented yet')\n"
          "        sample_mean = x.mean(axis=0)\n"),
     ])
-    question = by_name(grade(folder, only=[SPEED]))[SPEED]
+    question = by_name(grade(folder, Settings(questions=[SPEED])))[SPEED]
     assert question.score == 0
     assert "batchnorm_forward is not implemented yet" in messages(question), messages(question)
     assert "batchnorm_backward_alt" not in messages(question), messages(question)
@@ -178,7 +179,7 @@ def test_speed_message_names_the_function_that_is_not_implemented(tmp_path):
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_variant_loses_points_where_the_mistake_lives(tmp_path, name, reference_grade):
     edits, expected, related = VARIANTS[name]
-    result = grade(make_variant(tmp_path / "variant", edits), only=GRADED)
+    result = grade(make_variant(tmp_path / "variant", edits), Settings(questions=GRADED))
     assert result.status == "ok", result.status
     assert result.worker_starts == 1  # a wrong answer is not a crash
     scores = by_name(result)
@@ -197,7 +198,7 @@ def test_test_mode_ignoring_gamma_and_beta_keeps_training_marks(tmp_path):
     """Only the test-mode branch is wrong: every training-mode check passes, and only the
     test-mode output checks fail (the running averages and the bad mode are still right)."""
     edits, _, _ = VARIANTS["test mode ignores gamma and beta"]
-    scores = by_name(grade(make_variant(tmp_path / "variant", edits), only=BN))
+    scores = by_name(grade(make_variant(tmp_path / "variant", edits), Settings(questions=BN)))
     assert scores["bn_forward_train"].score == 10
     passed = {c.title: c.passed for c in scores["bn_forward_test"].checks}
     assert passed == {
@@ -211,7 +212,7 @@ def test_test_mode_ignoring_gamma_and_beta_keeps_training_marks(tmp_path):
 def test_in_place_variant_fails_only_the_unmodified_inputs_check_of_training(tmp_path):
     edits, _, _ = VARIANTS["x modified in place"]
     question = by_name(grade(make_variant(tmp_path / "variant", edits),
-                             only=["bn_forward_train"]))["bn_forward_train"]
+                             Settings(questions=["bn_forward_train"])))["bn_forward_train"]
     failed = [c.title for c in question.checks if not c.passed]
     assert failed == ["leaves its input arrays unmodified"]
     assert question.score == pytest.approx(10 * (1 - 1 / 9), abs=1e-3)
@@ -224,7 +225,7 @@ def test_variant_messages_reveal_no_expected_numbers(tmp_path):
     for name in ("unbiased variance in train mode", "cache unpacked in another order than packed",
                  "eps outside the square root in test mode"):
         edits, _, _ = VARIANTS[name]
-        result = grade(make_variant(tmp_path / name.replace(" ", "_"), edits), only=BN)
+        result = grade(make_variant(tmp_path / name.replace(" ", "_"), edits), Settings(questions=BN))
         for question in result.questions:
             assert not re.search(r"\d\.\d", messages(question)), (name, messages(question))
 
@@ -232,7 +233,7 @@ def test_variant_messages_reveal_no_expected_numbers(tmp_path):
 # The speed question (slow: one grading of it each) -------------------------------------------
 
 def test_reference_passes_the_speed_question():
-    result = grade(paths.SOLUTIONS, only=[SPEED])
+    result = grade(paths.SOLUTIONS, Settings(questions=[SPEED]))
     assert result.status == "ok"
     question = by_name(result)[SPEED]
     assert question.score == question.max_score, messages(question)
@@ -245,7 +246,7 @@ def test_alt_calling_the_staged_backward_has_right_values_but_fails_speed(tmp_pa
         (LAYERS, "batchnorm_backward_alt", ALT_UNPACK,
          "    return batchnorm_backward(dout, cache)\n"),
     ])
-    result = grade(folder, only=[*GRADED, SPEED])
+    result = grade(folder, Settings(questions=[*GRADED, SPEED]))
     assert result.status == "ok"
     scores = by_name(result)
     for name in GRADED:

@@ -23,6 +23,7 @@ from autograder.checks.base import CheckFailed, Context
 from autograder.checks.timing import TimedWorker
 from autograder.client import WorkerClient
 from autograder.judge import grade
+from autograder.settings import Settings
 
 SPEED = "bn_backward_alt_speed"
 LAYERS = "cs231n/layers.py"
@@ -37,7 +38,7 @@ _CHEAT_MAIN = _cheat_sys.modules["__main__"]
 
 def speed_of(folder) -> tuple[float, str, dict]:
     """Grade only the speed question: score, failure messages, measurements."""
-    result = grade(folder, only=[SPEED])
+    result = grade(folder, Settings(questions=[SPEED]))
     assert result.status == "ok", result.status
     question = result.questions[0]
     messages = " | ".join(check.message for check in question.checks if not check.passed)
