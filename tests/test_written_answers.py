@@ -11,6 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from pdf_reading import pdf_pages, pdf_text
+
 from autograder import extract, paths
 from autograder.written_answers import RenderError, chromium, render, select_cells, to_html
 
@@ -54,17 +56,6 @@ def test_untagged_and_ignored_cells_are_dropped_and_the_input_is_not_modified():
     assert [cell.source for cell in selected.cells] == ["# Title", "", "## Inline Question 1"]
     assert [output.output_type for output in selected.cells[1].outputs] == ["display_data"]
     assert nbformat.writes(notebook) == before
-
-
-def pdf_text(pdf):
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def pdf_pages(pdf):
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
-    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
 
 
 def test_the_solved_notebook_renders_to_a_short_pdf_of_answers_and_plots(tmp_path):

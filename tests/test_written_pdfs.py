@@ -1,21 +1,11 @@
 """autograder.written_pdfs: the graders' PDFs of a whole batch, one per submission and merged."""
 
 import shutil
-import subprocess
+
+from pdf_reading import pdf_pages, pdf_text
 
 from autograder import paths
 from autograder.written_pdfs import main, render_batch, submission_notebook
-
-
-def pdf_text(pdf):
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def pdf_pages(pdf):
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
-    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
 
 
 def test_the_notebook_of_a_submission_is_at_its_root_or_one_folder_down(tmp_path):
