@@ -26,11 +26,9 @@ from pathlib import Path
 from autograder import gradebook, paths, sandbox, supervise
 from autograder.cache import cache_key
 from autograder.grades import QUESTIONS
-from autograder.judge import not_graded
+from autograder.judge import TIMED_OUT, not_graded
 from autograder.settings import Settings
 from autograder.submissions import Submission, SubmissionsError, find_submissions
-
-TIMED_OUT = "timed out"
 
 
 class BatchError(Exception):
@@ -62,7 +60,8 @@ def record_finished(out: Path, submission: Submission, key: str, finished: super
         grade, notes = finished.outcome.grade, finished.outcome.notes
     elif finished.timed_out:
         grade, notes = not_graded(TIMED_OUT, settings, f"not graded: grading this submission "
-                                  f"took longer than {settings.timeout:g} s and was stopped"), []
+                                  f"took longer than {settings.timeout + supervise.KILL_GRACE:g} "
+                                  "s and was stopped"), []
     else:
         code = finished.exit_code
         status = (f"grader crashed (signal {-code})" if code is not None and code < 0
@@ -237,16 +236,19 @@ def parser() -> argparse.ArgumentParser:
                         help="submissions graded at the same time (default: the number of "
                              f"cores, here {len(os.sched_getaffinity(0))})")
     parser.add_argument("--timeout", type=positive(float), default=defaults.timeout,
-                        help="wall-clock seconds allowed for one submission; a submission "
-                             "that takes longer is stopped (with every process it started) and "
-                             "gets zero with status 'timed out' (default: %(default)g)")
+                        help="wall-clock seconds allowed for grading one submission; when they "
+                             "run out the verdicts reached so far stand and the unfinished "
+                             "questions are marked (status 'timed out after ...'); a grading "
+                             "still running 60 s later is killed with every process it started "
+                             "(default: %(default)g)")
     parser.add_argument("--memory", type=memory_size, default=defaults.limits.memory_bytes,
                         help="address-space limit of the process running a submission's code, "
                              "e.g. 2G or 512M (default: "
                              f"{defaults.limits.memory_bytes / 2**30:g}G)")
     parser.add_argument("--call-timeout", type=positive(float), default=defaults.call_timeout,
-                        help="seconds allowed for one call into the submission's code "
-                             "(default: %(default)g)")
+                        help="seconds allowed for one call into the submission's code; a "
+                             "function that takes longer is not called again, and only the "
+                             "checks that need it fail (default: %(default)g)")
     parser.add_argument("--import-timeout", type=positive(float),
                         default=defaults.import_timeout,
                         help="seconds allowed for importing the submission's package "

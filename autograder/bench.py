@@ -1,10 +1,18 @@
-"""Benchmark the speed check of batchnorm_backward_alt: is its threshold calibrated?
+"""`make bench`: calibrate the speed question on a population of alts, in three conditions.
 
-Four kinds of alt are timed many times by the real speed check (autograder/checks/speed.py):
-the reference, an honest closed form written plainly (extra temporaries, x_hat recomputed), the
-staged graph reused as alt, and a per-column Python loop. The first two must always pass and the
-last two always fail; the benchmark prints each kind's ratio distribution and how many verdicts
-went the wrong way, once alone and once with another grading running beside it.
+Every member of autograder/alt_population (honest closed forms in several styles, staged graphs
+used as alt, a per-column loop, a memo, cheats against the rule) is measured many times by the
+real speed check (autograder/checks/speed.py), each time in a fresh worker as the judge leaves it:
+
+- alone;
+- beside another grading (a loop of `python -m autograder.judge solutions`);
+- under half a CPU, Gradescope's default: a cgroup (v1) with a CPU quota of 50 ms per 100 ms,
+  which this process and its workers join (needs root; skipped with a note otherwise).
+
+It prints, per condition and member, the distribution of the three measured figures (the share of
+alt's dx bit-for-bit equal to batchnorm_backward's, alt / batchnorm_backward, alt / reference),
+each figure's margin to its threshold, and the number of wrong verdicts. The exit status is 1 if
+any verdict went the wrong way (members whose SHOULD_PASS is None are reported, not counted).
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,49 +30,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from autograder import paths, reference, variants
-from autograder.checks.base import Context
-from autograder.checks.speed import SETTINGS, Measurement
-from autograder.checks.speed import measure as speed_measure
+from autograder import alt_population, paths, reference, variants
+from autograder.checks.base import CheckFailed, Context
+from autograder.checks.speed import SETTINGS, Measurement, measure, verdict
 from autograder.client import WorkerClient
 
-HONEST = '''\
-    x_hat, x_centered, var, std, gamma, eps = cache
-    N = dout.shape[0]
-    dbeta = np.sum(dout, axis=0)
-    x_hat = x_centered / np.sqrt(var + eps)
-    dgamma = np.sum(dout * x_hat, axis=0)
-    dx = (gamma / (N * np.sqrt(var + eps))) * (
-        N * dout - np.sum(dout, axis=0) - x_hat * np.sum(dout * x_hat, axis=0)
-    )
-    return dx, dgamma, dbeta
-'''
-
-STAGED = '''\
-    return batchnorm_backward(dout, cache)
-'''
-
-PER_COLUMN = '''\
-    x_hat, _, _, std, gamma, _ = cache
-    N, D = dout.shape
-    dx = np.empty_like(dout)
-    dgamma = np.empty(D)
-    dbeta = np.empty(D)
-    for j in range(D):
-        g, xh = dout[:, j], x_hat[:, j]
-        dbeta[j] = g.sum()
-        dgamma[j] = (g * xh).sum()
-        dx[:, j] = gamma[j] / std[j] * (g - dbeta[j] / N - xh * dgamma[j] / N)
-    return dx, dgamma, dbeta
-'''
-
-# kind -> (replacement body of batchnorm_backward_alt or None for the reference, should pass)
-KINDS = {
-    "reference": (None, True),
-    "honest closed form": (HONEST, True),
-    "staged graph as alt": (STAGED, False),
-    "per-column loop": (PER_COLUMN, False),
-}
+CGROUP = Path("/sys/fs/cgroup/cpu/bn-bench-half-cpu")
+CONDITIONS = ("alone", "loaded", "half-cpu")
 
 
 def alt_body_edit(body: str) -> variants.Edit:
@@ -76,19 +50,11 @@ def alt_body_edit(body: str) -> variants.Edit:
     return paths.LAYERS_FILE, function.name, "".join(lines[first:function.end_lineno]), body
 
 
-def make_variant(root: Path, kind: str) -> Path:
-    """A submission folder whose alt is of the given kind."""
-    body, _ = KINDS[kind]
-    edits = [] if body is None else [alt_body_edit(body)]
-    return variants.make_variant(root / kind.replace(" ", "_"), edits)
-
+# Conditions -----------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def background_grading(enabled: bool):
+def background_grading():
     """Keep another grading of the reference running beside the benchmark."""
-    if not enabled:
-        yield
-        return
     loop = ("import subprocess, sys\n"
             "while True:\n"
             "    subprocess.run([sys.executable, '-m', 'autograder.judge', 'solutions'],"
@@ -98,66 +64,138 @@ def background_grading(enabled: bool):
     try:
         yield
     finally:
-        import os
-        import signal
-
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
-def measure(folder: Path, ref, count: int, label: str) -> list[Measurement]:
-    """`count` speed checks of one submission (each in a fresh worker, as the judge leaves it)."""
-    measurements = []
+@contextlib.contextmanager
+def half_a_cpu():
+    """This process (and the workers it starts) in a cgroup limited to half a CPU."""
+    parent = CGROUP.parent
+    CGROUP.mkdir(exist_ok=True)
+    (CGROUP / "cpu.cfs_period_us").write_text("100000")
+    (CGROUP / "cpu.cfs_quota_us").write_text("50000")
+    (CGROUP / "cgroup.procs").write_text(str(os.getpid()))
+    try:
+        yield
+    finally:
+        (parent / "cgroup.procs").write_text(str(os.getpid()))
+        with contextlib.suppress(OSError):
+            CGROUP.rmdir()
+
+
+def condition_context(name: str):
+    return {"alone": contextlib.nullcontext, "loaded": background_grading,
+            "half-cpu": half_a_cpu}[name]()
+
+
+def available(name: str) -> str | None:
+    """None if the condition can be set up here, else why not."""
+    if name == "half-cpu" and not (os.geteuid() == 0 and CGROUP.parent.is_dir()):
+        return "needs root and cgroup v1's cpu controller at /sys/fs/cgroup/cpu"
+    return None
+
+
+# Measuring ------------------------------------------------------------------------------------
+
+def measure_member(folder: Path, ref, count: int, label: str) -> list[Measurement | str]:
+    """`count` speed checks of one submission (a fresh worker each, as the judge leaves it): a
+    Measurement, or the message of a check that failed before a ratio (e.g. a memo caught)."""
+    results = []
     with WorkerClient(folder) as worker:
-        context = Context(worker, ref, paths.SOLUTIONS / paths.PACKAGE_NAME)
-        for _ in tqdm(range(count), desc=label, leave=False):
-            measurements.append(speed_measure(context))
-    return measurements
+        context = Context(worker, ref, paths.REFERENCE_PACKAGE)
+        for _ in tqdm(range(count), desc=label, leave=False, disable=not sys.stderr.isatty()):
+            try:
+                results.append(measure(context))
+            except CheckFailed as failure:
+                results.append(str(failure))
+    return results
 
 
-def per_call_us(rounds: list[list[int]]) -> float:
-    return float(np.median(rounds)) / SETTINGS.calls_per_round / 1e3
+def spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    low, median, high = np.percentile(values, [0, 50, 100])
+    return f"{low:.2f}/{median:.2f}/{high:.2f}"
 
 
-def summary(kind: str, measurements: list[Measurement]) -> tuple[str, int]:
-    should_pass = KINDS[kind][1]
-    ratios = [measurement.ratio for measurement in measurements]
-    wrong = sum((ratio <= SETTINGS.max_ratio) != should_pass for ratio in ratios)
-    q = np.percentile(ratios, [0, 5, 50, 95, 100])
-    # Per call, medians over every round: what alt and the overhead cost in CPU time.
-    student = per_call_us([m.student for m in measurements])
-    reference = per_call_us([m.reference for m in measurements])
-    overhead = per_call_us([m.overhead for m in measurements])
-    line = (f"  {kind:22s} n={len(ratios):4d}  min {q[0]:5.2f}  p5 {q[1]:5.2f}  "
-            f"median {q[2]:5.2f}  p95 {q[3]:5.2f}  max {q[4]:5.2f}  "
-            f"should {'pass' if should_pass else 'fail'}, wrong verdicts: {wrong}  "
-            f"(us per call: student {student:.1f}, reference {reference:.1f}, "
-            f"overhead {overhead:.1f})")
+def report(member: alt_population.Member, results: list) -> tuple[str, int]:
+    """One line per member: the figures' min/median/max, the verdicts, the wrong ones."""
+    measured = [r for r in results if isinstance(r, Measurement)]
+    passed = sum(isinstance(r, Measurement) and verdict(r) is None for r in results)
+    failed = len(results) - passed
+    wrong = 0 if member.should_pass is None else (failed if member.should_pass else passed)
+    expected = {True: "pass", False: "fail", None: "beyond"}[member.should_pass]
+    line = (f"  {member.name:22s} {expected:6s} pass {passed:3d} fail {failed:3d} "
+            f"wrong {wrong:3d} | same bits {spread([m.same_bits for m in measured]):16s} "
+            f"alt/staged {spread([m.staged_ratio for m in measured]):17s} "
+            f"alt/ref {spread([m.reference_ratio for m in measured])}")
     return line, wrong
+
+
+def margins(results: dict[str, dict[str, list]], members) -> list[str]:
+    """Each threshold's margins over every condition: to the highest figure of a member that
+    should pass, and to the lowest figure beyond it of a member that should fail."""
+    lines = []
+    figures = [("same bits", "same_bits", SETTINGS.max_same_bits),
+               ("alt/staged", "staged_ratio", SETTINGS.max_staged_ratio),
+               ("alt/ref", "reference_ratio", SETTINGS.max_reference_ratio)]
+    for label, attribute, threshold in figures:
+        def values(should_pass):
+            return [getattr(r, attribute) for by_member in results.values() for m in members
+                    if m.should_pass is should_pass for r in by_member.get(m.name, [])
+                    if isinstance(r, Measurement)]
+        honest = values(True)
+        caught = [v for v in values(False) if v >= threshold]
+        text = f"  {label} (threshold {threshold:g}):"
+        if honest:
+            text += f" should pass at most {max(honest):.2f} (margin {threshold - max(honest):.2f})"
+        if caught:
+            text += f"; failed by it at least {min(caught):.2f} (margin {min(caught) - threshold:.2f})"
+        lines.append(text)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gradings", type=int, default=50,
-                        help="speed checks per kind of alt and condition (default 50)")
-    parser.add_argument("--conditions", default="alone,loaded",
-                        help="comma-separated: alone, loaded (another grading beside it)")
+    parser.add_argument("--gradings", type=int, default=9,
+                        help="speed checks per member and condition (default 9: 16 members x "
+                             "3 conditions = 432 gradings)")
+    parser.add_argument("--conditions", default=",".join(CONDITIONS),
+                        help=f"comma-separated, among {', '.join(CONDITIONS)}")
+    parser.add_argument("--members", help="comma-separated member names (default: all)")
     args = parser.parse_args(argv)
+    members = alt_population.members()
+    if args.members:
+        members = [m for m in members if m.name in args.members.split(",")]
     ref = reference.load()
     print(f"speed check: N={SETTINGS.N}, D={SETTINGS.D}, {SETTINGS.rounds} rounds of "
-          f"{SETTINGS.calls_per_round} calls, pass if ratio <= {SETTINGS.max_ratio}")
+          f"{SETTINGS.calls_per_round} calls; fails if same bits >= {SETTINGS.max_same_bits:g}, "
+          f"alt/staged > {SETTINGS.max_staged_ratio:g} or alt/ref > "
+          f"{SETTINGS.max_reference_ratio:g} (figures: min/median/max)")
     total_wrong = total = 0
+    results: dict[str, dict[str, list]] = {}
     with tempfile.TemporaryDirectory(prefix="bn-bench-") as scratch:
-        folders = {kind: make_variant(Path(scratch), kind) for kind in KINDS}
+        folders = {m.name: m.build(Path(scratch) / m.name) for m in members}
+        os.chmod(scratch, 0o755)  # workers at the uid level read their copy through it
         for condition in args.conditions.split(","):
-            print(f"{condition}:")
-            with background_grading(condition == "loaded"):
-                for kind, folder in folders.items():
-                    measurements = measure(folder, ref, args.gradings, f"{condition}/{kind}")
-                    line, wrong = summary(kind, measurements)
+            why_not = available(condition)
+            if why_not:
+                print(f"{condition}: skipped ({why_not})")
+                continue
+            print(f"{condition}:", flush=True)
+            results[condition] = {}
+            with condition_context(condition):
+                for member in members:
+                    found = measure_member(folders[member.name], ref, args.gradings,
+                                           f"{condition}/{member.name}")
+                    results[condition][member.name] = found
+                    line, wrong = report(member, found)
                     print(line, flush=True)
                     total_wrong += wrong
-                    total += len(measurements)
+                    total += len(found) if member.should_pass is not None else 0
+    print("margins:")
+    print("\n".join(margins(results, members)))
     print(f"wrong verdicts: {total_wrong} of {total}")
     return 0 if total_wrong == 0 else 1
 

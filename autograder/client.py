@@ -21,6 +21,7 @@ from autograder.runtime import wire
 from autograder.settings import Limits
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+OUT_OF_TIME = "the time allowed for grading this submission ran out"
 # A worker answer larger than this is refused (a memory bomb aimed at the judge).
 MAX_ANSWER_BYTES = 512 * 2**20
 
@@ -46,16 +47,25 @@ def exception_name(name) -> str:
 
 
 class WorkerLost(Exception):
-    """The worker hung, died or broke the protocol; the message says which."""
+    """The worker hung, died or broke the protocol; the message says which. `timed_out`: the
+    request ran past its timeout; `out_of_time`: past the whole grading's deadline."""
+
+    def __init__(self, message: str, timed_out: bool = False, out_of_time: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.out_of_time = out_of_time
 
 
 class WorkerClient:
     def __init__(self, submission: Path, limits: Limits | None = None,
-                 call_timeout: float = 60.0, level: str | None = None):
-        """`level`: the sandbox level its workers start at (None: `sandbox.protections()`)."""
+                 call_timeout: float = 60.0, level: str | None = None,
+                 deadline: float | None = None):
+        """`level`: the sandbox level its workers start at (None: `sandbox.protections()`).
+        `deadline` (time.monotonic()): no request runs past it."""
         self.submission = Path(submission)
         self.limits = limits or Limits()
         self.call_timeout = call_timeout
+        self.deadline = deadline
         self.level = level if level is not None else sandbox.protections().level
         self.process: sandbox.WorkerProcess | None = None
         self.starts = 0
@@ -81,14 +91,16 @@ class WorkerClient:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def _lose(self, why: str) -> WorkerLost:
+    def _lose(self, why: str, **kind) -> WorkerLost:
         self.stop()
-        return WorkerLost(why)
+        return WorkerLost(why, **kind)
 
     # Requests ---------------------------------------------------------------------------------
 
     def request(self, op: str, timeout: float | None = None, **fields):
         """Send one request; return the decoded value (handles stay `wire.Handle`)."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise WorkerLost(OUT_OF_TIME, out_of_time=True)
         self.ensure_started()
         request_id = next(self._ids)
         try:
@@ -110,10 +122,15 @@ class WorkerClient:
 
     def _read_line(self, timeout: float) -> bytes:
         deadline = time.monotonic() + timeout
+        cut = self.deadline is not None and self.deadline < deadline
+        if cut:
+            deadline = self.deadline
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._lose(f"timed out after {timeout:g} s")
+                if cut:
+                    raise self._lose(OUT_OF_TIME, out_of_time=True)
+                raise self._lose(f"timed out after {timeout:g} s", timed_out=True)
             ready, _, _ = select.select([self.process.responses], [], [], remaining)
             if not ready:
                 continue

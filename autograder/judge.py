@@ -15,10 +15,14 @@ from pathlib import Path
 
 from autograder import paths, reference
 from autograder.checks import QUESTIONS, CheckFailed, Context, Question
+from autograder.checks.base import OutOfTime
 from autograder.client import StudentError, WorkerClient, WorkerLost
 from autograder.grades import CheckResult, Grade, QuestionResult
 from autograder.settings import Settings
 
+TIMED_OUT = "timed out"
+UNFINISHED = ("not graded: the {seconds:g} s allowed for grading this submission ran out before "
+              "this check finished (the checks before it keep their verdicts)")
 # What the worker imports first: a failure here means the package cannot be graded at all.
 MODULES = ["cs231n.layers", "cs231n.classifiers.fc_net"]
 
@@ -35,15 +39,21 @@ def import_status(worker: WorkerClient, timeout: float) -> str:
         return f"{error.type} at import" + (f" ({where})" if where else "")
     except WorkerLost as lost:
         reason = str(lost)
-        if reason.startswith("timed out"):
+        if lost.timed_out or lost.out_of_time:
             return "timed out at import"
         return f"crashed at import: {reason}"
     return "ok"
 
 
-def run_check(check, context: Context) -> CheckResult:
+def run_check(check, context: Context, seconds: float) -> CheckResult:
+    """The check's verdict; unfinished (not run, or cut) once the grading's time is up."""
+    unfinished = CheckResult(check.title, check.weight, False, UNFINISHED.format(seconds=seconds))
+    if context.out_of_time():
+        return unfinished
     try:
         check.run(context)
+    except OutOfTime:
+        return unfinished
     except CheckFailed as failure:
         return CheckResult(check.title, check.weight, False, str(failure))
     except Exception:  # a bug in the judge must not pass silently, nor crash the batch
@@ -72,12 +82,16 @@ def not_graded(status: str, settings: Settings, message: str | None = None,
 
 
 def grade(package_root: Path, settings: Settings = Settings(),
-          reference_dir: Path = paths.REFERENCE_PACKAGE) -> Grade:
-    """Grade the `cs231n` package in `package_root` (the pipeline has checked it is there)."""
-    start = time.monotonic()
+          reference_dir: Path = paths.REFERENCE_PACKAGE, start: float | None = None) -> Grade:
+    """Grade the `cs231n` package in `package_root` (the pipeline has checked it is there).
+
+    The grading ends `settings.timeout` seconds after `start` (time.monotonic(), default now):
+    the verdicts reached by then stand, and every check left is marked unfinished.
+    """
+    start = time.monotonic() if start is None else start
     ref = reference.load(reference_dir)
     with WorkerClient(package_root, settings.limits, settings.call_timeout,
-                      settings.sandbox or None) as worker:
+                      settings.sandbox or None, deadline=start + settings.timeout) as worker:
         status = import_status(worker, settings.import_timeout)
         if status != "ok":
             grade = not_graded(status, settings, seconds=time.monotonic() - start)
@@ -85,9 +99,15 @@ def grade(package_root: Path, settings: Settings = Settings(),
             return grade
         context = Context(worker, ref, reference_dir)
         results = [QuestionResult(question.name, question.title, question.points,
-                                  [run_check(check, context) for check in question.checks])
+                                  [run_check(check, context, settings.timeout)
+                                   for check in question.checks])
                    for question in selected_questions(settings)]
-        return Grade("ok", results, time.monotonic() - start, worker.starts,
+        unfinished = [q.name for q in results
+                      if any(c.message == UNFINISHED.format(seconds=settings.timeout)
+                             for c in q.checks)]
+        status = (f"{TIMED_OUT} after {settings.timeout:g} s: {len(unfinished)} question"
+                  f"{'s' if len(unfinished) > 1 else ''} unfinished" if unfinished else "ok")
+        return Grade(status, results, time.monotonic() - start, worker.starts,
                      context.measurements)
 
 

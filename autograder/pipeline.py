@@ -51,6 +51,6 @@ def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(
         grade = judge.not_graded(f"no {missing}", settings,
                                  NO_PACKAGE_MESSAGE if root is None else None)
     else:
-        grade = judge.grade(root, settings, reference_dir)
+        grade = judge.grade(root, settings, reference_dir, start)
     grade.seconds = time.monotonic() - start
     return Outcome(grade, prepared.notes)

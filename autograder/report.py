@@ -79,7 +79,8 @@ def ratio_plot(ratios: list[float], threshold: float) -> str:
     axes.hist(ratios, bins=[i * width for i in range(int(top / width) + 2)], color="#c44e52",
               edgecolor="white")
     axes.axvline(threshold, color="black", linestyle="--", label=f"pass threshold ({threshold:g})")
-    axes.set_xlabel("CPU time of the student's alt / reference's alt (median over rounds)")
+    axes.set_xlabel("CPU time of the student's alt / their own batchnorm_backward (median over "
+                   "rounds)")
     axes.set_ylabel("submissions")
     axes.set_title("Speed check of batchnorm_backward_alt")
     axes.yaxis.get_major_locator().set_params(integer=True)

@@ -2,7 +2,9 @@
 
 The batch starts one child per submission (`python -m autograder.supervise`, its own session, a
 private temporary folder); the child grades through the pipeline and writes its `Outcome` as JSON.
-A child past its wall-clock deadline is killed together with every process it started (workers
+The judge stops by itself when the submission's time is up (settings.timeout), keeping the
+verdicts reached; a child still running KILL_GRACE seconds later is killed together with every
+process it started (workers
 run in sessions of their own), and whatever it left running from its folder is killed too.
 Nothing a submission does can stop the batch.
 """
@@ -27,6 +29,9 @@ from autograder.grades import Grade
 from autograder.settings import Settings
 
 LOG_TAIL_BYTES = 20_000
+# The judge stops by itself when the submission's time is up, keeping its verdicts; a child
+# still running this much later is stuck in the grader itself and is killed.
+KILL_GRACE = 60.0
 
 
 @dataclass
@@ -74,7 +79,7 @@ def start(name: str, source: Path, settings: Settings, scratch: Path) -> Child:
             cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True)
     now = time.monotonic()
-    return Child(name, popen, scratch, now, now + settings.timeout)
+    return Child(name, popen, scratch, now, now + settings.timeout + KILL_GRACE)
 
 
 def finish(child: Child) -> Finished:

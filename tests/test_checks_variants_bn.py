@@ -255,3 +255,17 @@ def test_alt_calling_the_staged_backward_has_right_values_but_fails_speed(tmp_pa
     assert speed.score == 0, f"ratio {result.measurements}"
     assert "the time of the reference closed form" in messages(speed), messages(speed)
     assert result.measurements["alt_time_ratio"] > SPEED_SETTINGS.max_ratio
+
+
+def test_a_forward_only_bug_never_blames_alt(tmp_path):
+    """With only batchnorm_forward wrong (the unbiased variance), the speed question names the
+    forward pass, and no message of the alt questions says alt is wrong."""
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_forward", "sample_var = np.mean(x_centered**2, axis=0)",
+         "sample_var = x.var(axis=0, ddof=1)")])
+    result = grade(folder, Settings(questions=["bn_backward_alt", SPEED]))
+    messages = {q.name: [c.message for c in q.checks if not c.passed] for q in result.questions}
+    speed_messages = " | ".join(messages[SPEED])
+    assert "fix it first" in speed_messages and "batchnorm_forward" in speed_messages
+    for text in [*messages["bn_backward_alt"], *messages[SPEED]]:
+        assert "batchnorm_backward_alt's dx" not in text and "(see bn_backward_alt)" not in text

@@ -324,3 +324,59 @@ def test_status_details(tmp_path):
     loop_folder = append_text(make_variant(tmp_path / "loop"), LAYERS,
                               "\nwhile True:\n    pass\n")
     assert grade(loop_folder, Settings(import_timeout=2)).status == "timed out at import"
+
+
+# A hang costs only the checks that call it --------------------------------------------------
+
+BN_FORWARD_MODE = '    mode = bn_param.get("mode")\n'
+
+
+def hung_messages(result) -> list[str]:
+    return [c.message for q in result.questions for c in q.checks
+            if "was not called again" in c.message or "timed out after" in c.message]
+
+
+def test_a_hanging_function_costs_only_the_checks_that_call_it(tmp_path, workers):
+    """batchnorm_forward loops forever: it is timed out once, never called again, and the
+    layernorm questions, which never call it, keep full marks."""
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_forward", BN_FORWARD_MODE,
+         BN_FORWARD_MODE + "    while True:\n        pass\n")])
+    start = time.monotonic()
+    result = grade(folder, Settings(call_timeout=3))
+    elapsed = time.monotonic() - start
+    scores = by_name(result)
+    assert result.status == "ok"
+    for name in ("ln_forward", "ln_backward", "fc_net_layernorm"):
+        assert scores[name].score == scores[name].max_score, name
+    for name in ("bn_forward_train", "bn_forward_test", "bn_backward", "bn_backward_alt",
+                 "bn_backward_alt_speed"):
+        assert scores[name].score == 0, name
+    messages = hung_messages(result)
+    timeouts = [m for m in messages if "timed out after 3 s" in m and "not called" not in m]
+    # batchnorm_forward once, and the batchnorm net's loss (which calls it) once
+    assert len(timeouts) <= 2, timeouts
+    assert any("batchnorm_forward was not called again: it timed out after 3 s" in m
+               for m in messages)
+    assert elapsed < 60, f"{elapsed:.0f} s"
+    assert_cleaned_up(workers, folder)
+
+
+def test_the_time_limit_keeps_the_verdicts_reached(tmp_path):
+    """layernorm_backward hangs and the submission's time runs out while it does: the questions
+    graded before keep their marks; the unfinished ones say why, and the status says how many."""
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "layernorm_backward", LN_BACKWARD_UNPACK,
+         "    while True:\n        pass\n")])
+    questions = ["bn_forward_train", "bn_backward", "ln_forward", "ln_backward",
+                 "fc_net_layernorm"]
+    start = time.monotonic()
+    result = grade(folder, Settings(timeout=12, call_timeout=60, questions=questions))
+    assert time.monotonic() - start < 20
+    scores = by_name(result)
+    assert result.status == "timed out after 12 s: 2 questions unfinished"
+    for name in ("bn_forward_train", "bn_backward", "ln_forward"):
+        assert scores[name].score == scores[name].max_score, name
+    for name in ("ln_backward", "fc_net_layernorm"):
+        unfinished = [c for c in scores[name].checks if "ran out before this check" in c.message]
+        assert unfinished, name

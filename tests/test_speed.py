@@ -1,7 +1,8 @@
 """The speed check of batchnorm_backward_alt against submissions that cheat the clock.
 
-Each cheat is the reference package with the staged graph as alt (too slow to pass honestly) plus
-code appended to cs231n/layers.py that tries to get the work counted nowhere: (a) precomputing it
+Each cheat is the reference package with a per-column Python loop as alt (a closed form, so the
+bit-for-bit comparison with batchnorm_backward does not catch it, but far too slow to pass) plus
+code appended to cs231n/layers.py that tries to get the loop's work counted nowhere: (a) precomputing it
 outside the timed request (numpy's generator, the worker's own functions), (b) deferring it past
 the request (lazy results), (c) hiding it in other processes or threads, (d) stopping the clock.
 Each must score 0 on bn_backward_alt_speed, while the reference keeps full marks, also when it
@@ -28,6 +29,20 @@ from autograder.settings import Settings
 SPEED = "bn_backward_alt_speed"
 LAYERS = "cs231n/layers.py"
 STAGED_ALT = "    return batchnorm_backward(dout, cache)\n"
+SLOW_ALT = "    return _slow_alt(dout, cache)\n"
+SLOW = """
+def _slow_alt(dout, cache):
+    x_hat, _, _, std, gamma, _ = cache
+    N, D = dout.shape
+    dx = np.empty_like(dout)
+    for j in range(D):
+        g, xh = dout[:, j], x_hat[:, j]
+        dx[:, j] = gamma[j] / std[j] * (g - g.sum() / N - xh * (g * xh).sum() / N)
+    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+"""
+# What a timing cheat that fails says: the loop's time, against batchnorm_backward's or the
+# reference's (a cheat that also slows batchnorm_backward meets the second).
+TOO_SLOW = "the CPU time of"
 
 # The worker runs as a script: its module is __main__ (the functions of worker.py live there).
 FIND_WORKER = """
@@ -46,12 +61,15 @@ def speed_of(folder) -> tuple[float, str, dict]:
 
 
 def cheat(tmp_path, code: str | tuple[str, ...], staged_alt: bool = True):
-    """The reference, alt = the staged graph (unless staged_alt=False), `code` appended (one
-    text or several, each dedented on its own)."""
-    edits = [alt_body_edit(STAGED_ALT)] if staged_alt else []
+    """The reference, alt = the slow loop (unless staged_alt=False: the reference's alt), `code`
+    appended (one text or several, each dedented on its own), where the staged graph the cheats
+    hide (batchnorm_backward) becomes the loop."""
+    edits = [alt_body_edit(SLOW_ALT)] if staged_alt else []
     folder = variants.make_variant(tmp_path / "cheat", edits)
     pieces = (code,) if isinstance(code, str) else code
     text = "\n".join(textwrap.dedent(piece) for piece in pieces)
+    if staged_alt:
+        text = SLOW + "\n" + text.replace("batchnorm_backward(", "_slow_alt(")
     return variants.append_text(folder, LAYERS, "\n\n" + text)
 
 
@@ -69,7 +87,7 @@ def assert_no_speed(tmp_path, code: str | tuple[str, ...], *expected: str,
 def test_the_reference_gets_full_marks():
     score, messages, measurements = speed_of(paths.SOLUTIONS)
     assert score == 4, messages
-    assert 0 < measurements["alt_time_ratio"] <= speed.SETTINGS.max_ratio
+    assert 0 < measurements["alt_time_ratio"] <= speed.SETTINGS.max_staged_ratio
 
 
 def test_processes_started_at_import_are_ended_before_timing(tmp_path):
@@ -113,10 +131,10 @@ def test_the_judge_rebuilds_the_workers_douts_exactly():
         sums, spent = TimedWorker(worker).timed_calls(speed.ALT, cache, 12345, shape,
                                                       settings.calls_per_round)
     assert spent > 0
-    speed.verify(context, sums, 12345, expected_cache, settings)
+    speed.verify(context, sums, sums, 12345, expected_cache, settings)
     sums[7, 2] *= 1 + 1e-4
     with pytest.raises(CheckFailed, match="dbeta on a timed call is wrong"):
-        speed.verify(context, sums, 12345, expected_cache, settings)
+        speed.verify(context, sums, sums, 12345, expected_cache, settings)
 
 
 def test_alt_returning_something_else_is_told_what_shape_it_needs(tmp_path):
@@ -134,7 +152,7 @@ def test_precomputing_when_numpy_draws_a_dout(tmp_path):
     tests/attacks/speed.py), graded here alone on the speed question: numpy's default_rng
     computes the staged graph whenever a dout-shaped array is drawn. The douts are now drawn
     inside the timed request (and not as such): nothing is gained, the staged graph is timed."""
-    assert_no_speed(tmp_path, PRECOMPUTING.code, "the time of the reference closed form")
+    assert_no_speed(tmp_path, PRECOMPUTING.code, TOO_SLOW)
 
 
 def test_a_predictable_generator_for_a_precomputed_table(tmp_path):
@@ -238,7 +256,7 @@ def test_returning_lazy_results(tmp_path):
     its own: a timed call returns an object that computes the staged graph when read. The worker
     reads it (to checksum it) inside the timed request."""
     assert_no_speed(tmp_path, LATER.replace("ITEMS(self)", "self._get()"),
-                    "the time of the reference closed form")
+                    TOO_SLOW)
 
 
 def test_returning_lazy_arrays(tmp_path):
@@ -253,7 +271,7 @@ def test_returning_lazy_arrays(tmp_path):
         def __array__(self, dtype=None, copy=None):
             value = self._later[self._index]
             return value if dtype is None else value.astype(dtype)
-""", "the time of the reference closed form")
+""", TOO_SLOW)
 
 
 # (c) Other processes and threads --------------------------------------------------------------
@@ -375,12 +393,14 @@ def test_stopping_every_clock_the_worker_can_read(tmp_path):
             setattr(_cheat_time, _name + "_ns", lambda: 0)
         _cheat_os.times = lambda: _cheat_os.times_result((0.0, 0.0, 0.0, 0.0, 0.0))
         _cheat_resource.getrusage = lambda who: _cheat_resource.struct_rusage((0.0,) * 16)
-    """, "the time of the reference closed form")
+    """, TOO_SLOW)
 
 
-def test_the_ratio_subtracts_the_median_overhead_from_both_times():
+def test_the_ratios_subtract_the_median_overhead_from_both_times():
     """The overhead (measured in the trusted reference worker, one per round) is subtracted
-    from the student's and the reference's time of each round, as the rounds' median."""
-    measurement = speed.Measurement(student=[300, 310], reference=[200, 190], overhead=[100, 100])
-    assert measurement.ratios == [2.0, pytest.approx(210 / 90)]
-    assert np.isclose(measurement.ratio, (2.0 + 210 / 90) / 2)
+    from every time of each round, as the rounds' median."""
+    measurement = speed.Measurement(alt=[300, 310], staged=[400, 500], reference=[200, 190],
+                                    overhead=[100, 100])
+    assert measurement.ratios(measurement.reference) == [2.0, pytest.approx(210 / 90)]
+    assert np.isclose(measurement.reference_ratio, (2.0 + 210 / 90) / 2)
+    assert np.isclose(measurement.staged_ratio, (200 / 300 + 210 / 400) / 2)

@@ -10,7 +10,9 @@ A question's points are shared among its checks in proportion to their weights.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -31,6 +33,10 @@ def layer_target(name: str) -> str:
 
 class CheckFailed(Exception):
     """A check's verdict: what the student should fix."""
+
+
+class OutOfTime(Exception):
+    """The time allowed for grading the submission ran out during a check: no verdict."""
 
 
 @dataclass(frozen=True)
@@ -154,27 +160,42 @@ class Context:
     ref: object  # the reference modules, see autograder.reference
     reference_dir: Path  # the reference package, for checks that run it in a worker of its own
     measurements: dict = field(default_factory=dict)  # figures for the report (e.g. a speed ratio)
+    # Student functions that timed out once, with why: later checks do not call them again, so a
+    # hang costs the checks that need that function, and the time of one call timeout.
+    hung: dict[str, str] = field(default_factory=dict)
 
-    def call(self, target: str, *args, what: str | None = None, **kwargs):
+    def call(self, target, *args, what: str | None = None, **kwargs):
         """Call student code; its exceptions and crashes become the check's verdict."""
         name = what or target.split(":")[-1]
-        try:
+        with self.student_code(name):
             return self.worker.call(target, *args, **kwargs)
-        except StudentError as error:
-            raise CheckFailed(describe_error(name, error)) from None
-        except WorkerLost as lost:
-            raise CheckFailed(f"{name}: {lost}") from None
 
     def layer(self, name: str, *args, keep=False):
         return self.call(layer_target(name), *args, keep=keep)
 
     def request(self, what: str, op: str, **fields):
-        try:
+        with self.student_code(what):
             return self.worker.request(op, **fields)
+
+    @contextlib.contextmanager
+    def student_code(self, name: str):
+        """Run a request that executes student function `name`: StudentError and WorkerLost
+        become CheckFailed, and a function that timed out once is not called again."""
+        if name in self.hung:
+            raise CheckFailed(f"{name} was not called again: {self.hung[name]}")
+        try:
+            yield
         except StudentError as error:
-            raise CheckFailed(describe_error(what, error)) from None
+            raise CheckFailed(describe_error(name, error)) from None
         except WorkerLost as lost:
-            raise CheckFailed(f"{what}: {lost}") from None
+            if lost.out_of_time:
+                raise OutOfTime(str(lost)) from None
+            if lost.timed_out:
+                self.hung[name] = f"it {lost} on an earlier call"
+            raise CheckFailed(f"{name}: {lost}") from None
+
+    def out_of_time(self) -> bool:
+        return self.worker.deadline is not None and time.monotonic() >= self.worker.deadline
 
 
 def expect_numeric_gradients(ctx: Context, forward: str, backward: str, grads, args,

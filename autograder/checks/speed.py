@@ -1,28 +1,37 @@
-"""The speed check of batchnorm_backward_alt: timed against the reference's closed form.
+"""The speed check of batchnorm_backward_alt: is it a closed form, and not a slow one?
 
-The student's alt runs in the student's worker, the reference's in a trusted worker of its own, on
-the same cache (from the same x), in short rounds that alternate between them. A round is ONE
-request per worker (worker.py's `timed_calls`): given a seed the judge draws at random just before
-(`secrets`), the worker draws every call's dout and calls alt on it, and answers only a checksum of
-each call's (dx, dgamma, dbeta). Nothing of a round exists before its request, so nothing can be
-precomputed; nothing but numbers comes back, so nothing can be deferred past it; each dout depends
-on the previous call's result, so the calls cannot be batched. The judge recomputes every call
-with the reference (in this process) and fails the check on any mismatch.
+Timing against any fixed yardstick cannot tell a staged graph from a closed form: a tight staged
+graph runs as fast as a verbose closed form, and the same code's time varies with the machine
+(README, "The speed rule"). What does tell them apart is what the notebook itself compares: alt
+against the student's OWN batchnorm_backward, on the same cache and the same douts. So alt passes
+when all three hold:
+
+1. it is not the staged graph again: fewer than `max_same_bits` of its dx entries are bit-for-bit
+   equal to batchnorm_backward's (the same operations in the same order round the same way: a
+   staged graph reused, copied or retyped in the textbook's order agrees on 94-100 % of them; a
+   closed form on at most 40 %);
+2. it takes at most `max_staged_ratio` times the CPU time of the student's batchnorm_backward
+   (the notebook's speedup cell prints the inverse);
+3. it takes at most `max_reference_ratio` times the CPU time of the reference's closed form, so
+   that padding batchnorm_backward cannot excuse a slow alt.
+
+Timing. The student's alt and batchnorm_backward run in the student's worker, the reference's alt
+in a trusted worker of its own, in short rounds that alternate between them, at a shape where the
+arithmetic dominates the calls' overhead. A round is ONE request per function (worker.py's
+`timed_calls`): given a seed the judge draws at random just before (`secrets`), the worker draws
+every call's dout and calls the function on it, and answers only a checksum of each call's (dx,
+dgamma, dbeta). Nothing of a round exists before its request, so nothing can be precomputed;
+nothing but numbers comes back, so nothing can be deferred past it; each dout depends on the
+previous call's result, so the calls cannot be batched. The judge recomputes every call with the
+reference and fails the check on any mismatch, naming the function at fault (a wrong
+batchnorm_forward, whose cache both backward passes use, is named first).
 
 Time is the CPU time the kernel counts for the worker, read by the judge from /proc before and
-after each request, so student code cannot fake its clock. Before timing, the student's worker
-must give up starting processes and threads (hard RLIMIT_NPROC 0, verified from outside), so no
-work can hide in a child that exits before it is counted; where the kernel cannot enforce that
-(a worker running as root), the worker must stay one process of one thread around every round.
-The student's worker is stopped afterwards (its limit cannot be raised again): the checks after
-this one get a fresh worker.
-
-Drawing the douts and checksumming cost both workers the same, which would pull every ratio
-towards 1: the trusted reference worker times that overhead alone (the same request with a
-stand-in for alt) in every round, and the rounds' median is subtracted from both times. The
-ratio is the median over rounds of (student - overhead) / (reference - overhead); the threshold
-is calibrated by `make bench` (autograder/bench.py): the reference and honest closed forms pass,
-the staged graph reused as alt and a per-column Python loop fail.
+after each request (checks/timing.py), so student code cannot fake its clock; the worker must give
+up starting processes and threads first. Drawing the douts and checksumming cost every request
+the same: the trusted worker times that overhead alone (a stand-in for the function) in every
+round, and the rounds' median is subtracted. Each ratio is the median over rounds; `make bench`
+(autograder/bench.py) measures a population of right and wrong alts against the thresholds.
 """
 
 from __future__ import annotations
@@ -33,36 +42,40 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.runtime.timed_calls import dout_at, draw_round, next_start
 from autograder.checks.base import (
     CheckFailed,
     Context,
+    OutOfTime,
     check,
     describe_error,
+    layer_target,
+    matches,
     random_inputs,
     rel_error,
 )
 from autograder.checks.batchnorm import unpack
 from autograder.checks.timing import TimedWorker
 from autograder.client import StudentError, WorkerClient, WorkerLost
+from autograder.runtime.timed_calls import dout_at, draw_round, next_start
 
-ALT = "cs231n.layers:batchnorm_backward_alt"
-FORWARD = "cs231n.layers:batchnorm_forward"
+ALT_NAME, STAGED_NAME, FORWARD_NAME = ("batchnorm_backward_alt", "batchnorm_backward",
+                                       "batchnorm_forward")
+ALT, STAGED, FORWARD = (layer_target(name) for name in (ALT_NAME, STAGED_NAME, FORWARD_NAME))
 OUTPUTS = (("dx", "(N, D)"), ("dgamma", "(D,)"), ("dbeta", "(D,)"))
 
 
 @dataclass(frozen=True)
 class SpeedTest:
-    N: int = 32
-    D: int = 64
-    # Many short rounds: the pairs of rounds are closer in time, so the noise of other work on
-    # the machine cancels better (measured by `make bench`, against 25 rounds of 200 calls).
-    rounds: int = 100
-    warmup_rounds: int = 8  # untimed: a fresh process runs slower than a warm one
-    calls_per_round: int = 50
+    # Arrays of half a MiB: the arithmetic, not the ~1 us per numpy call, dominates each call.
+    N: int = 128
+    D: int = 512
+    rounds: int = 12
+    warmup_rounds: int = 2  # untimed: a fresh process runs slower than a warm one
+    calls_per_round: int = 20
     tolerance: float = 1e-6  # relative, on each call's checksums
-    # The student's alt may take at most this many times the reference's CPU time.
-    max_ratio: float = 2.1
+    max_same_bits: float = 0.75  # share of dx entries equal to batchnorm_backward's, bit for bit
+    max_staged_ratio: float = 1.5  # alt / the student's batchnorm_backward
+    max_reference_ratio: float = 4.0  # alt / the reference's closed form
     # CPU the student's worker spends outside the timed requests may exceed the reference
     # worker's by this factor plus this many seconds; more means work was moved out of them.
     max_untimed_factor: float = 3.0
@@ -78,52 +91,99 @@ ONE_PROCESS = ("the speed check needs batchnorm_backward_alt to run in one proce
                "thread: cs231n must not start processes or threads")
 
 
-def verify(ctx: Context, sums, seed: int, expected_cache, settings: SpeedTest) -> None:
-    """Every call of a timed request against the reference on the same dout. Each call's dout
-    is rebuilt from the checksum the worker reported for the call before it, so a wrong
-    checksum anywhere fails at that call."""
+# Checking every timed call ----------------------------------------------------------------------
+
+def wrong_output(ctx: Context, sums, seed: int, expected_cache, settings: SpeedTest,
+                 name: str) -> str | None:
+    """What is wrong with one timed request's checksums (None: every call right). Each call's
+    dout is rebuilt from the checksum reported for the call before it, so a wrong checksum
+    anywhere fails at that call."""
     shape, calls = (settings.N, settings.D), settings.calls_per_round
     if not (isinstance(sums, np.ndarray) and sums.shape == (calls, 3)
             and sums.dtype.kind == "f"):
-        raise CheckFailed("batchnorm_backward_alt could not be timed: the worker's answer to a "
-                          "timed request was not what the grader asked for")
+        return "the worker's answer to a timed request was not what the grader asked for"
     pool, start, probes = draw_round(seed, shape)
     for call in range(calls):
         dout = dout_at(pool, start, shape)
         expected = ctx.ref.layers.batchnorm_backward_alt(dout, expected_cache)
-        for index, ((name, shape_text), value, probe) in enumerate(zip(OUTPUTS, expected,
-                                                                       probes)):
+        for index, ((output, shape_text), value, probe) in enumerate(zip(OUTPUTS, expected,
+                                                                         probes)):
             got = sums[call, index]
             if not math.isfinite(got):
-                raise CheckFailed(f"batchnorm_backward_alt's {name} on a timed call is not an "
-                                  f"array of shape {shape_text} (or holds NaN or infinity)")
+                return (f"{name}'s {output} on a timed call is not an array of shape "
+                        f"{shape_text} (or holds NaN or infinity)")
             if rel_error(got, value.ravel().dot(probe)) > settings.tolerance:
-                raise CheckFailed(f"batchnorm_backward_alt's {name} on a timed call is wrong")
+                return f"{name}'s {output} on a timed call is wrong"
         start = next_start(sums[call, 0], shape[0] * shape[1])
+    return None
+
+
+def verify(ctx: Context, alt_sums, staged_sums, seed: int, expected_cache,
+           settings: SpeedTest) -> None:
+    """Fail on any wrong timed call of alt, blaming the function at fault: batchnorm_backward's
+    calls of the same round are checked only then (the bn_backward question judges them)."""
+    alt = wrong_output(ctx, alt_sums, seed, expected_cache, settings, ALT_NAME)
+    if not alt:
+        return
+    staged = wrong_output(ctx, staged_sums, seed, expected_cache, settings, STAGED_NAME)
+    if staged:
+        raise CheckFailed(f"{alt}, and so is {STAGED_NAME}'s on the same cache: both backward "
+                          f"passes disagree with the gradients expected from the cache of your "
+                          f"{FORWARD_NAME}; check what that cache holds (and see bn_backward)")
+    raise CheckFailed(f"{alt} (see bn_backward_alt)")
 
 
 # Measuring ------------------------------------------------------------------------------------
 
 @dataclass
 class Measurement:
-    """CPU ns of every timed round: the student's alt, the reference's alt, and the overhead
-    (drawing and checksumming alone, in the trusted reference worker)."""
+    """CPU ns of every timed round: the student's alt and batchnorm_backward, the reference's
+    alt and the overhead (drawing and checksumming alone, in the trusted reference worker); and
+    the share of alt's dx entries bit-for-bit equal to batchnorm_backward's."""
 
-    student: list[int] = field(default_factory=list)
+    alt: list[int] = field(default_factory=list)
+    staged: list[int] = field(default_factory=list)
     reference: list[int] = field(default_factory=list)
     overhead: list[int] = field(default_factory=list)
+    same_bits: float = 0.0
 
-    @property
-    def ratios(self) -> list[float]:
-        """Per round: (student - overhead) / (reference - overhead), the overhead being the
-        median of the rounds' (steadier than each round's own)."""
+    def ratios(self, times: list[int]) -> list[float]:
+        """Per round: (alt - overhead) / (times - overhead), the overhead being the median of
+        the rounds' (steadier than each round's own)."""
         overhead = float(np.median(self.overhead))
-        return [(s - overhead) / max(r - overhead, 1.0)
-                for s, r in zip(self.student, self.reference)]
+        return [max(a - overhead, 1.0) / max(t - overhead, 1.0)
+                for a, t in zip(self.alt, times)]
 
     @property
-    def ratio(self) -> float:
-        return float(np.median(self.ratios))
+    def staged_ratio(self) -> float:
+        """alt's CPU time over the student's batchnorm_backward's (median over rounds)."""
+        return float(np.median(self.ratios(self.staged)))
+
+    @property
+    def reference_ratio(self) -> float:
+        """alt's CPU time over the reference's closed form (median over rounds)."""
+        return float(np.median(self.ratios(self.reference)))
+
+
+def verdict(measurement: Measurement, settings: SpeedTest = SETTINGS) -> str | None:
+    """None if alt passes the speed rule, else what the student reads: the rule it broke, with
+    the measured numbers."""
+    if measurement.same_bits >= settings.max_same_bits:
+        return (f"{ALT_NAME} computes dx the same way as your {STAGED_NAME}: "
+                f"{measurement.same_bits:.0%} of its entries are bit-for-bit equal to "
+                f"{STAGED_NAME}'s (at most {settings.max_same_bits:.0%} passes; a closed form "
+                "rounds differently on most of them): derive dx on paper and compute it "
+                "directly, without the staged graph")
+    if measurement.staged_ratio > settings.max_staged_ratio:
+        return (f"{ALT_NAME} took {measurement.staged_ratio:.2f}x the CPU time of your "
+                f"{STAGED_NAME} (at most {settings.max_staged_ratio:g}x passes; the notebook's "
+                f"speedup cell shows {1 / measurement.staged_ratio:.2f}x): compute dx directly, "
+                "without Python loops over features")
+    if measurement.reference_ratio > settings.max_reference_ratio:
+        return (f"{ALT_NAME} took {measurement.reference_ratio:.1f}x the CPU time of the "
+                f"reference closed form (at most {settings.max_reference_ratio:g}x passes): "
+                "compute dx directly, without Python loops over features")
+    return None
 
 
 def keep_to_one_process(student: TimedWorker) -> bool:
@@ -137,18 +197,28 @@ def keep_to_one_process(student: TimedWorker) -> bool:
     return False
 
 
+
+
+FORWARD_FIRST = (f"the speed of {ALT_NAME} is measured on the cache of your {FORWARD_NAME}, "
+                 f"which gives wrong outputs here (see bn_forward_train): fix it first")
+
+
 def measure(ctx: Context, settings: SpeedTest = SETTINGS) -> Measurement:
-    """Time the student's alt against the reference's, verifying every timed call."""
+    """Compare the student's alt with their batchnorm_backward (bits and time) and time it
+    against the reference's, verifying every timed call."""
     _, x, gamma, beta = random_inputs(150, settings.N, settings.D)
-    result = ctx.call(FORWARD, x, gamma, beta, {"mode": "train"}, keep=[1])
-    cache = unpack(result, 2, "batchnorm_forward")[1]
-    _, expected_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    measurement = Measurement()
+    result = ctx.call(FORWARD, x, gamma, beta, {"mode": "train"}, keep=[1], what=FORWARD_NAME)
+    out, cache = unpack(result, 2, FORWARD_NAME)
+    expected_out, expected_cache = ctx.ref.layers.batchnorm_forward(x, gamma, beta,
+                                                                    {"mode": "train"})
+    if not matches(out, expected_out):
+        raise CheckFailed(FORWARD_FIRST)
+    measurement = Measurement(same_bits=same_bits(ctx, cache, settings))
     with WorkerClient(ctx.reference_dir.parent, ctx.worker.limits, ctx.worker.call_timeout,
-                      ctx.worker.level) as reference_worker:
-        reference_cache = reference_worker.call(FORWARD, x, gamma, beta, {"mode": "train"},
-                                                keep=[1])[1]
+                      ctx.worker.level, ctx.worker.deadline) as reference_worker:
         try:
+            reference_cache = reference_worker.call(FORWARD, x, gamma, beta, {"mode": "train"},
+                                                    keep=[1])[1]
             timed_rounds(ctx, cache, expected_cache, TimedWorker(reference_worker),
                          reference_cache, measurement, settings)
         finally:
@@ -158,73 +228,107 @@ def measure(ctx: Context, settings: SpeedTest = SETTINGS) -> Measurement:
     return measurement
 
 
-def timed_rounds(ctx: Context, cache, expected_cache, reference_worker: TimedWorker,
-                 reference_cache, measurement: Measurement, settings: SpeedTest) -> None:
+def same_bits(ctx: Context, cache, settings: SpeedTest) -> float:
+    """The share of alt's dx entries bit-for-bit equal to batchnorm_backward's, on one dout."""
+    dout = np.random.default_rng(151).standard_normal((settings.N, settings.D))
+    dx = {}
+    for name, target in ((ALT_NAME, ALT), (STAGED_NAME, STAGED)):
+        dx[name] = unpack(ctx.call(target, dout, cache, what=name), 3, name)[0]
+    alt, staged = dx[ALT_NAME], dx[STAGED_NAME]
+    if not (isinstance(alt, np.ndarray) and isinstance(staged, np.ndarray)
+            and alt.shape == staged.shape == dout.shape):
+        return 0.0  # wrong outputs fail on the timed calls, with a message that says so
+    return float(np.mean(alt == staged))
+
+
+def student_request(ctx: Context, student: TimedWorker, target: str, name: str, cache,
+                    seed: int, settings: SpeedTest):
+    """One timed request of the student's function `name`: (checksums, CPU ns)."""
     shape, calls = (settings.N, settings.D), settings.calls_per_round
+    with ctx.student_code(name):  # a function that hung once is not called again
+        try:
+            return student.timed_calls(target, cache, seed, shape, calls)
+        except StudentError as error:
+            message = describe_error(name, error)
+            if error.type == "BlockingIOError" or "new thread" in error.message:
+                message += f" ({ONE_PROCESS})"  # a fork or a thread the limit refused
+            raise CheckFailed(message) from None
+
+
+def reference_request(reference: TimedWorker, target: str | None, cache, seed: int,
+                      settings: SpeedTest):
+    """One timed request in the trusted reference worker: (checksums, CPU ns)."""
+    try:
+        return reference.timed_calls(target, cache, seed, (settings.N, settings.D),
+                                     settings.calls_per_round)
+    except WorkerLost as lost:
+        if lost.out_of_time:
+            raise OutOfTime(str(lost)) from None
+        raise CheckFailed(f"{ALT_NAME} could not be timed: the grader's reference worker "
+                          f"failed ({lost}); please report this to the course staff") from None
+
+
+def timed_rounds(ctx: Context, cache, expected_cache, reference: TimedWorker,
+                 reference_cache, measurement: Measurement, settings: SpeedTest) -> None:
     student = TimedWorker(ctx.worker)
     enforced = keep_to_one_process(student)
-    for _ in range(settings.warmup_rounds):
-        seed = secrets.randbits(128)
-        sums, _ = student.timed_calls(ALT, cache, seed, shape, calls)
-        verify(ctx, sums, seed, expected_cache, settings)
-        reference_worker.timed_calls(ALT, reference_cache, seed, shape, calls)
-        reference_worker.timed_calls(None, None, seed, shape, calls)
-    student_start, reference_start = student.cpu_ns(), reference_worker.cpu_ns()
-    children_start = student.children_cpu_ticks()
-    zombies = student.zombies()
-    for round_number in range(settings.rounds):
+
+    def one_round(round_number: int) -> tuple[list, list]:
         # Drawn now, from the operating system: nobody can know it before this request.
         seed = secrets.randbits(128)
         # Alternate who goes first, so neither always runs on a warmer machine.
-        if round_number % 2:
-            sums, spent = student.timed_calls(ALT, cache, seed, shape, calls)
-            _, reference_spent = reference_worker.timed_calls(ALT, reference_cache, seed,
-                                                              shape, calls)
-        else:
-            _, reference_spent = reference_worker.timed_calls(ALT, reference_cache, seed,
-                                                              shape, calls)
-            sums, spent = student.timed_calls(ALT, cache, seed, shape, calls)
-        _, overhead = reference_worker.timed_calls(None, None, seed, shape, calls)
+        order = [ALT_NAME, STAGED_NAME, "reference"][::1 if round_number % 2 else -1]
+        timings = {}
+        for name in order:
+            if name == "reference":
+                timings[name] = reference_request(reference, ALT, reference_cache, seed,
+                                                  settings)
+            else:
+                timings[name] = student_request(ctx, student, ALT if name == ALT_NAME
+                                                else STAGED, name, cache, seed, settings)
+        timings["overhead"] = reference_request(reference, None, None, seed, settings)
         if not enforced and not (student.single() and student.zombies() <= zombies):
             raise CheckFailed(ONE_PROCESS)
-        verify(ctx, sums, seed, expected_cache, settings)
-        measurement.student.append(spent)
-        measurement.reference.append(reference_spent)
-        measurement.overhead.append(overhead)
-    student_untimed = student.cpu_ns() - student_start - sum(measurement.student)
-    reference_untimed = (reference_worker.cpu_ns() - reference_start
+        verify(ctx, timings[ALT_NAME][0], timings[STAGED_NAME][0], seed, expected_cache,
+               settings)
+        return timings
+
+    zombies = student.zombies()
+    for round_number in range(settings.warmup_rounds):
+        one_round(round_number)
+    student_start, reference_start = student.cpu_ns(), reference.cpu_ns()
+    children_start = student.children_cpu_ticks()
+    zombies = student.zombies()
+    for round_number in range(settings.rounds):
+        timings = one_round(round_number)
+        measurement.alt.append(timings[ALT_NAME][1])
+        measurement.staged.append(timings[STAGED_NAME][1])
+        measurement.reference.append(timings["reference"][1])
+        measurement.overhead.append(timings["overhead"][1])
+    student_untimed = (student.cpu_ns() - student_start - sum(measurement.alt)
+                       - sum(measurement.staged))
+    reference_untimed = (reference.cpu_ns() - reference_start
                          - sum(measurement.reference) - sum(measurement.overhead))
     children_end = student.children_cpu_ticks()
     if not enforced and (children_start is None or children_end is None or
                          children_end - children_start > settings.max_children_ticks):
         raise CheckFailed(ONE_PROCESS)
+    # The reference worker times two requests per round and the student's worker two.
     if student_untimed > (settings.max_untimed_factor * reference_untimed
                           + settings.max_untimed_extra_s * 1e9):
-        raise CheckFailed("batchnorm_backward_alt's work was not done inside its calls "
-                          "(memoizing or precomputing results is not allowed)")
+        raise CheckFailed(f"{ALT_NAME}'s work was not done inside its calls (memoizing or "
+                          "precomputing results is not allowed)")
 
 
-def measure_ratio(ctx: Context, settings: SpeedTest = SETTINGS) -> float:
-    """Median over rounds of (student - overhead) / (reference - overhead) CPU time."""
-    return measure(ctx, settings).ratio
-
-
-@check("bn_backward_alt_speed", "batchnorm_backward_alt is as fast as a closed form should be", 1)
+@check("bn_backward_alt_speed", "batchnorm_backward_alt is a closed form, and not a slow one", 1)
 def alt_speed(ctx: Context) -> None:
-    try:
-        ratio = measure_ratio(ctx)
-    except StudentError as error:
-        message = describe_error("batchnorm_backward_alt", error)
-        if error.type == "BlockingIOError" or "new thread" in error.message:
-            message += f" ({ONE_PROCESS})"  # a fork or a thread the limit refused
-        raise CheckFailed(message) from None
-    except WorkerLost as lost:
-        raise CheckFailed(f"batchnorm_backward_alt could not be timed: {lost}") from None
-    ctx.measurements["alt_time_ratio"] = round(ratio, 3)
-    ctx.measurements["alt_time_threshold"] = SETTINGS.max_ratio
-    if ratio > SETTINGS.max_ratio:
-        raise CheckFailed(
-            f"batchnorm_backward_alt took {ratio:.1f}x the time of the reference closed form "
-            f"(at most {SETTINGS.max_ratio:g}x passes): compute dx directly from the simplified "
-            "formula, without the staged graph or Python loops over features"
-        )
+    measurement = measure(ctx)
+    ctx.measurements.update({
+        "alt_time_ratio": round(measurement.staged_ratio, 3),
+        "alt_time_threshold": SETTINGS.max_staged_ratio,
+        "alt_reference_ratio": round(measurement.reference_ratio, 3),
+        "alt_same_bits": round(measurement.same_bits, 3),
+    })
+    problem = verdict(measurement)
+    if problem:
+        raise CheckFailed(problem)

@@ -7,6 +7,8 @@ compares it; a wrong kind of answer fails the check with a message that says so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from autograder.runtime import wire
@@ -15,19 +17,33 @@ from autograder.checks.base import NET_TARGET, CheckFailed
 MODEL = "FullyConnectedNet"
 
 
+@dataclass(frozen=True)
+class StudentModel:
+    """A model in the worker: its handle, and its name in messages. The name carries the
+    normalization, so that a loss that hangs with batchnorm is not skipped with layernorm."""
+
+    handle: int
+    name: str
+
+    def method(self, name: str) -> str:
+        return f"{self.name}.{name}"
+
+
 def build_student_model(ctx, normalization: str, D: int, hidden, C: int, weight_scale: float,
-                        reg: float = 0.0, seed: int | None = None):
-    """A handle to the student's model (float64; dtypes cannot cross the wire, names can)."""
+                        reg: float = 0.0, seed: int | None = None) -> StudentModel:
+    """The student's model, in the worker (float64; dtypes cannot cross the wire, names can)."""
+    name = f"{MODEL}(normalization={normalization!r})"
     if seed is not None:
-        ctx.request(MODEL, "seed", seed=seed)
-    return ctx.call(NET_TARGET, list(hidden), input_dim=D, num_classes=C, reg=reg,
-                    weight_scale=weight_scale, dtype="float64", normalization=normalization,
-                    keep=True, what=MODEL)
+        ctx.request(name, "seed", seed=seed)
+    handle = ctx.call(NET_TARGET, list(hidden), input_dim=D, num_classes=C, reg=reg,
+                      weight_scale=weight_scale, dtype="float64", normalization=normalization,
+                      keep=True, what=name)
+    return StudentModel(handle, name)
 
 
 def student_attribute(ctx, model, attr: str, kind: type, what: str):
     """The model's attribute `attr`, which must be a `kind` (`what` names it in messages)."""
-    value = ctx.request(f"{MODEL}.{attr}", "get", target=model, attr=attr)
+    value = ctx.request(model.method(attr), "get", target=model.handle, attr=attr)
     if not isinstance(value, kind):
         raise CheckFailed(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
     return value
@@ -35,14 +51,16 @@ def student_attribute(ctx, model, attr: str, kind: type, what: str):
 
 def set_student_params(ctx, model, params: dict) -> None:
     """Store each of `params` into the model's own params dict."""
-    handle = ctx.request(f"{MODEL}.params", "get", target=model, attr="params", keep=True)
+    handle = ctx.request(model.method("params"), "get", target=model.handle, attr="params",
+                         keep=True)
     for name, value in params.items():
-        ctx.request(f"{MODEL}.params", "set", target=handle, key=name, value=wire.encode(value))
+        ctx.request(model.method("params"), "set", target=handle, key=name,
+                    value=wire.encode(value))
 
 
 def student_loss(ctx, model, X, y):
     """(loss as a float, grads dict) from the student's model.loss(X, y)."""
-    result = ctx.call(model, X, y, method="loss", what=f"{MODEL}.loss")
+    result = ctx.call(model.handle, X, y, method="loss", what=model.method("loss"))
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailed("loss(X, y) must return a tuple (loss, grads)")
     loss, grads = result
@@ -60,7 +78,7 @@ def student_loss(ctx, model, X, y):
 
 def student_scores(ctx, model, X, N: int, C: int, what: str):
     """The (N, C) scores from the student's model.loss(X) without labels."""
-    scores = ctx.call(model, X, method="loss", what=f"{MODEL}.loss")
+    scores = ctx.call(model.handle, X, method="loss", what=model.method("loss"))
     if not isinstance(scores, np.ndarray):
         raise CheckFailed(f"loss(X) without y must return the scores array, got "
                           f"{type(scores).__name__}")
@@ -72,5 +90,5 @@ def student_scores(ctx, model, X, N: int, C: int, what: str):
 def numeric_loss_gradients(ctx, model, X, y, names: list[str], h: float) -> dict:
     """Numeric gradients of the student's own loss(X, y) for the params `names`, computed in
     the worker."""
-    return ctx.request(f"{MODEL}.loss", "numeric_loss_gradient", target=model,
+    return ctx.request(model.method("loss"), "numeric_loss_gradient", target=model.handle,
                        X=wire.encode(X), y=wire.encode(y), names=names, h=h)

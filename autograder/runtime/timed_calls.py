@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-POOL = 4  # the pool holds POOL douts' worth of normals
+POOL = 2  # the pool holds POOL douts' worth of normals
 SPAN = POOL - 1  # a dout starts anywhere in the first SPAN * N * D of them
 
 
