@@ -57,8 +57,8 @@ pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOO
 test: $(STAMP) sandbox-tools pdf-tools ## Run the test suite
 	$(PY) -m pytest tests
 
-bench: $(STAMP) ## Calibrate the alt speed check: ratio distributions of four kinds of alt (GRADINGS=50)
-	$(PY) -m autograder.bench --gradings $(or $(GRADINGS),50)
+bench: $(STAMP) ## Calibrate the speed question on a population of alts, alone, loaded, at half a CPU (GRADINGS=9)
+	$(PY) -m autograder.bench --gradings $(or $(GRADINGS),9)
 
 bench-grade: $(STAMP) ## Benchmark make grade against a sequential otter run loop (SUBMISSIONS_N=20 OTTER_RUNS=3)
 	$(PY) -m autograder.throughput --submissions $(or $(SUBMISSIONS_N),20) --otter-runs $(or $(OTTER_RUNS),3)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograder import sandbox
 from autograder.runtime import wire
-from autograder.settings import Limits
+from autograder.settings import Limits, Settings
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 OUT_OF_TIME = "the time allowed for grading this submission ran out"
@@ -58,7 +58,7 @@ class WorkerLost(Exception):
 
 class WorkerClient:
     def __init__(self, submission: Path, limits: Limits | None = None,
-                 call_timeout: float = 60.0, level: str | None = None,
+                 call_timeout: float = Settings.call_timeout, level: str | None = None,
                  deadline: float | None = None):
         """`level`: the sandbox level its workers start at (None: `sandbox.protections()`).
         `deadline` (time.monotonic()): no request runs past it."""

@@ -26,8 +26,8 @@ class Limits:
 class Settings:
     """Timeouts, limits, the questions to grade and the sandbox level, for one submission."""
 
-    call_timeout: float = 60.0  # seconds for one call into student code
-    import_timeout: float = 60.0  # seconds for importing the student's package
+    call_timeout: float = 20.0  # seconds for one call into student code (honest: < 1 s)
+    import_timeout: float = 30.0  # seconds for importing the student's package
     timeout: float = 600.0  # wall clock for the whole submission (make grade's children)
     limits: Limits = field(default_factory=Limits)
     questions: tuple[str, ...] | None = None  # grade only these questions (None: all)
