@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, cache, gradebook, paths, sandbox, submissions, variants
+from autograder import batch, cache, gradebook, paths, sandbox, submissions, supervise, variants
 from autograder.grades import QUESTIONS
 from autograder.settings import Limits, Settings
 
@@ -309,21 +309,42 @@ def test_only_keeps_rows_graded_with_other_options(small):
     assert rows["bob"]["bn_forward_train"] != "" and rows["Zoë Dupont"]["total"] == "10"
 
 
-def test_a_submission_over_the_wall_clock_timeout_is_killed(tmp_path):
+def test_a_submission_out_of_time_keeps_what_was_graded(tmp_path):
+    """batchnorm_forward sleeps: the judge stops at the submission's time limit by itself, the
+    row says so, and the batch goes on."""
     subs = tmp_path / "submissions"
-    export(subs / "sleeper.zip", package(tmp_path, append="\nimport time\ntime.sleep(120)\n"))
+    sleeper = package(tmp_path, [(LAYERS, "batchnorm_forward", "std = np.sqrt(sample_var + eps)",
+                                  "std = np.sqrt(sample_var + eps); __import__('time').sleep(120)")])
+    export(subs / "sleeper.zip", sleeper)
     export(subs / "fine.zip", package(tmp_path))
     out = tmp_path / "out"
     start = time.monotonic()
-    result = quick(subs, out, Settings(timeout=4), report=True)
+    result = quick(subs, out, Settings(timeout=6), report=True)
     assert time.monotonic() - start < 30
     rows = by_name(result.rows)
-    assert rows["sleeper"]["status"] == "timed out" and rows["sleeper"]["total"] == "0"
+    assert rows["sleeper"]["status"] == "timed out after 6 s: 1 question unfinished"
+    assert rows["sleeper"]["total"] == "0"
     assert rows["fine"]["status"] == "ok" and rows["fine"]["total"] == "10"
-    assert "longer than 4 s" in (out / "sleeper" / gradebook.FEEDBACK).read_text()
+    assert "ran out before this check finished" in (out / "sleeper" / gradebook.FEEDBACK).read_text()
     assert_no_process_left(str(out))
     assert not (out / gradebook.WORK).exists()
     assert (out / "report.html").is_file()
+
+
+def test_a_grading_stuck_past_its_grace_is_killed(tmp_path, monkeypatch):
+    """The child itself is killed when it outlives the time limit by KILL_GRACE (here the grace
+    is made negative, so that a slow import, which the judge would wait out, counts as stuck)."""
+    monkeypatch.setattr(supervise, "KILL_GRACE", -26.0)
+    subs = tmp_path / "submissions"
+    export(subs / "sleeper.zip", package(tmp_path, append="\nimport time\ntime.sleep(120)\n"))
+    out = tmp_path / "out"
+    start = time.monotonic()
+    result = quick(subs, out, Settings(timeout=30))
+    assert time.monotonic() - start < 20
+    row = by_name(result.rows)["sleeper"]
+    assert row["status"] == "timed out" and row["total"] == "0"
+    assert "longer than 4 s" in (out / "sleeper" / gradebook.FEEDBACK).read_text()
+    assert_no_process_left(str(out))
 
 
 def test_memory_cap_reaches_the_worker(tmp_path):

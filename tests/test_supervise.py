@@ -29,10 +29,13 @@ def test_the_child_hands_back_its_outcome(tmp_path):
     assert not (tmp_path / "child").exists()
 
 
-def test_an_overdue_child_is_killed_with_its_workers(tmp_path):
+def test_an_overdue_child_is_killed_with_its_workers(tmp_path, monkeypatch):
+    """Overdue: KILL_GRACE past the time limit (made negative here, so that an import the judge
+    would wait out for 30 s counts as stuck after 2)."""
+    monkeypatch.setattr(supervise, "KILL_GRACE", -28.0)
     hanging = append_text(make_variant(tmp_path / "hang"), "cs231n/layers.py",
                           "\nwhile True:\n    pass\n")
-    child = supervise.start("hang", hanging, Settings(timeout=3, questions=["ln_forward"]),
+    child = supervise.start("hang", hanging, Settings(timeout=30, questions=["ln_forward"]),
                             tmp_path / "child")
     wait(child)
     finished = supervise.finish(child)
