@@ -43,7 +43,7 @@ def hand_made_grade(failing: dict[str, str] = (), ratio: float | None = 1.0,
                         failing.get(check.title, "")) for check in question.checks]))
     return Grade(status, questions, 5.0, 1,
                  {} if ratio is None else {"alt_time_ratio": ratio,
-                                           "alt_time_threshold": speed.SETTINGS.max_ratio})
+                                           "alt_time_threshold": speed.SETTINGS.max_staged_ratio})
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ def test_honest_submissions_are_graded_normally_beside_the_attacks(world):
     assert_others_unaffected(world)
     assert_nothing_left(world)
     ratio = world.record(REFERENCE)["extra_data"]["measurements"]["alt_time_ratio"]
-    assert ratio < speed_check_module.SETTINGS.max_ratio, (
+    assert ratio < speed_check_module.SETTINGS.max_staged_ratio, (
         f"the reference's own speed ratio is {ratio}")
     print(f"\nthe adversarial batch: {len(world.rows())} submissions in {world.seconds:.1f} s")
     for name, row in world.rows().items():
@@ -205,11 +205,13 @@ def test_trivial_outputs_earn_nothing(world):
 
 
 def test_infinite_loop_in_a_function(world):
-    """batchnorm_backward loops forever: each call is stopped at the call timeout; bn_backward
-    scores 0, every other question full points (58), status ok."""
-    check_attack(world, attacks.INFINITE_LOOP.name, zero=["bn_backward"])
+    """batchnorm_backward loops forever: its first call is stopped at the call timeout and it
+    is never called again; bn_backward and the speed question (which compares alt with it)
+    score 0, every other question full points (54), status ok."""
+    check_attack(world, attacks.INFINITE_LOOP.name, zero=["bn_backward", "bn_backward_alt_speed"])
     feedback = world.feedback(attacks.INFINITE_LOOP.name)
     assert "timed out after 5 s" in feedback, feedback[:2000]
+    assert "batchnorm_backward was not called again" in feedback, feedback[:2000]
 
 
 def test_hang_at_import(world):
@@ -225,15 +227,18 @@ def test_sys_exit_at_import(world):
 
 def test_os_exit_in_a_function(world):
     """os._exit(0) inside batchnorm_backward: the worker dies on each call and is restarted for
-    the next check; bn_backward scores 0, everything else full points (58), status ok."""
-    check_attack(world, attacks.OS_EXIT_IN_A_FUNCTION.name, zero=["bn_backward"])
+    the next check; bn_backward and the speed question (which compares alt with it) score 0,
+    everything else full points (54), status ok."""
+    check_attack(world, attacks.OS_EXIT_IN_A_FUNCTION.name,
+                 zero=["bn_backward", "bn_backward_alt_speed"])
     assert "exited with status 0" in world.feedback(attacks.OS_EXIT_IN_A_FUNCTION.name)
 
 
 def test_memory_bomb(world):
     """batchnorm_backward allocates until the address-space limit stops it (MemoryError):
-    bn_backward scores 0, everything else full points, status ok."""
-    check_attack(world, attacks.MEMORY_BOMB.name, zero=["bn_backward"])
+    bn_backward and the speed question (which compares alt with it) score 0, everything else
+    full points, status ok."""
+    check_attack(world, attacks.MEMORY_BOMB.name, zero=["bn_backward", "bn_backward_alt_speed"])
     assert "MemoryError" in world.feedback(attacks.MEMORY_BOMB.name)
 
 
@@ -314,11 +319,12 @@ def test_monkeypatching_numpy_the_judge_and_the_clock(world):
 
 def test_clock_patch_on_a_staged_alt_earns_no_speed(world):
     """batchnorm_backward_alt = the staged graph, with every clock the worker can read stopped:
-    its values are right (bn_backward_alt 6) but the speed question scores 0 (the judge times
-    the worker by the kernel's accounting); everything else full points."""
+    its values are right (bn_backward_alt 6) but the speed question scores 0 (its dx is the
+    staged graph's, bit for bit; the clocks are tested on a slow closed form in
+    tests/test_speed.py); everything else full points."""
     name = attacks.CLOCK_ON_STAGED_ALT.name
     check_attack(world, name, zero=["bn_backward_alt_speed"])
-    assert "took" in world.feedback(name) and "the time of the reference" in world.feedback(name)
+    assert "bit-for-bit equal" in world.feedback(name)
 
 
 def test_lying_ndarray_subclasses(world):
@@ -333,7 +339,7 @@ def speed_check(world: World, name: str) -> None:
     speed = world.scores(name)["bn_backward_alt_speed"]
     assert speed == 0, (f"{name!r} earned the speed question ({speed:g} points) with the staged "
                         f"graph: measured ratio {ratio} (the reference's own: {reference}; at "
-                        f"most {speed_check_module.SETTINGS.max_ratio:g} passes)")
+                        f"most {speed_check_module.SETTINGS.max_staged_ratio:g} passes)")
     check_attack(world, name, zero=["bn_backward_alt_speed"])
 
 

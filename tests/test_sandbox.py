@@ -130,13 +130,18 @@ def start(probe: Path, **limits) -> WorkerClient:
 
 
 def assert_gone(process: sandbox.WorkerProcess) -> None:
+    """Nothing of the worker left (SIGKILL lands asynchronously: a loaded machine gets 5 s)."""
+    def left() -> list[int]:
+        found = procfs.descendants(process.pid)
+        return found + (procfs.processes_of(process.uid) if process.uid is not None else [])
+
     deadline = time.monotonic() + 5
-    while procfs.descendants(process.pid) and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert procfs.descendants(process.pid) == []
     if process.uid is not None:
-        left = procfs.processes_of(process.uid)
-        assert left == [], [Path(f"/proc/{pid}/stat").read_text() for pid in left]
+        remaining = procfs.processes_of(process.uid)
+        assert remaining == [], [Path(f"/proc/{pid}/stat").read_text() for pid in remaining]
     assert not process.scratch.exists(), f"{process.scratch} left behind"
 
 
