@@ -133,25 +133,36 @@ def report(member: alt_population.Member, results: list) -> tuple[str, int]:
     return line, wrong
 
 
+def caught_by(measurement: Measurement) -> str | None:
+    """The first rule, in the verdict's order, that a measurement breaks (None: it passes)."""
+    if measurement.same_bits >= SETTINGS.max_same_bits:
+        return "same_bits"
+    if measurement.staged_ratio > SETTINGS.max_staged_ratio:
+        return "staged_ratio"
+    if measurement.reference_ratio > SETTINGS.max_reference_ratio:
+        return "reference_ratio"
+    return None
+
+
 def margins(results: dict[str, dict[str, list]], members) -> list[str]:
     """Each threshold's margins over every condition: to the highest figure of a member that
-    should pass, and to the lowest figure beyond it of a member that should fail."""
+    should pass, and to the lowest figure of the failing members this rule is the one to catch."""
     lines = []
     figures = [("same bits", "same_bits", SETTINGS.max_same_bits),
                ("alt/staged", "staged_ratio", SETTINGS.max_staged_ratio),
                ("alt/ref", "reference_ratio", SETTINGS.max_reference_ratio)]
+    measured = [(m, r) for by_member in results.values() for m in members
+                for r in by_member.get(m.name, []) if isinstance(r, Measurement)]
     for label, attribute, threshold in figures:
-        def values(should_pass):
-            return [getattr(r, attribute) for by_member in results.values() for m in members
-                    if m.should_pass is should_pass for r in by_member.get(m.name, [])
-                    if isinstance(r, Measurement)]
-        honest = values(True)
-        caught = [v for v in values(False) if v >= threshold]
+        honest = [getattr(r, attribute) for m, r in measured if m.should_pass]
+        caught = [getattr(r, attribute) for m, r in measured
+                  if m.should_pass is False and caught_by(r) == attribute]
         text = f"  {label} (threshold {threshold:g}):"
         if honest:
             text += f" should pass at most {max(honest):.2f} (margin {threshold - max(honest):.2f})"
         if caught:
-            text += f"; failed by it at least {min(caught):.2f} (margin {min(caught) - threshold:.2f})"
+            text += (f"; caught by this rule at least {min(caught):.2f} "
+                     f"(margin {min(caught) - threshold:.2f})")
         lines.append(text)
     return lines
 
