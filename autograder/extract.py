@@ -1,8 +1,10 @@
 """Copy what grading needs out of one submission (a zip or a folder) into a private folder.
 
-Only two kinds of files are ever taken: the `.py` files under a `cs231n/` folder at the top of the
-submission or one folder down (the package), and the `.ipynb` files at those two depths (the
-notebook, whose JSON is checked but never executed). Everything else (stray `tests/` folders,
+Only three kinds of files are ever taken: the `.py` files under a `cs231n/` folder at the top of
+the submission or one folder down (the package), the `.ipynb` files at those two depths (the
+notebook, whose JSON is checked but never executed), and the files students edit uploaded loose
+(`layers.py`, `fc_net.py`, in any folder): a submission without a package gets one built from
+them and the handout's other files (`complete_from_loose_files`), with a note saying so. Everything else (stray `tests/` folders,
 `.OTTER_LOG` files, data, `__MACOSX/`) is never read. The submission itself is never modified.
 
 Zips are read defensively: entries with absolute or `..` paths are skipped (nothing is ever written
@@ -31,6 +33,7 @@ from autograder import paths
 MAX_FILE_BYTES = 20 * 2**20  # per taken file, uncompressed
 MAX_TOTAL_BYTES = 100 * 2**20  # all taken files together, uncompressed
 MAX_ENTRIES = 10_000  # entries in a zip's directory
+MAX_LOOSE_DEPTH = 4  # folders a loose layers.py or fc_net.py may sit in
 # Folders that hold no one's work (an archiver's, Jupyter's or Python's); hidden ones are skipped too.
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 BOM = b"\xef\xbb\xbf"
@@ -45,6 +48,7 @@ class Prepared:
     problem: str | None = None  # fatal: nothing is graded, the row says this
     notes: list[str] = field(default_factory=list)  # remarks appended to the status
     files: list[str] = field(default_factory=list)  # relative paths taken, in order
+    loose: list[str] = field(default_factory=list)  # the taken loose student files, in order
 
     def package_root(self) -> Path | None:
         """The folder holding `cs231n/layers.py`: the root of the copy, else the one folder
@@ -61,7 +65,7 @@ class Refused(Exception):
 
 
 def kind_of(parts: tuple[str, ...]) -> str | None:
-    """'py' or 'notebook' for a path grading needs, None for everything else."""
+    """'py', 'notebook' or 'loose' for a path grading needs, None for everything else."""
     if not parts or any(part in IGNORED_PARTS or part.startswith(".") for part in parts):
         return None
     name = parts[-1]
@@ -70,6 +74,8 @@ def kind_of(parts: tuple[str, ...]) -> str | None:
     package = [i for i, part in enumerate(parts[:2]) if part == paths.PACKAGE_NAME]
     if name.endswith(".py") and package and package[0] < len(parts) - 1:
         return "py"
+    if name in paths.STUDENT_FILES and len(parts) <= MAX_LOOSE_DEPTH + 1:
+        return "loose"  # outside a package where one belongs: kept in case there is none
     return None
 
 
@@ -85,7 +91,7 @@ def safe_parts(name: str) -> tuple[str, ...] | None:
 
 
 def normalize(data: bytes, kind: str) -> bytes:
-    if kind != "py":
+    if kind == "notebook":
         return data
     if data.startswith(BOM):
         data = data[len(BOM):]
@@ -135,6 +141,8 @@ class Taker:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(normalize(data, kind))
         self.prepared.files.append("/".join(parts))
+        if kind == "loose":
+            self.prepared.loose.append("/".join(parts))
 
 
 def from_zip(source: Path, taker: Taker) -> None:
@@ -179,9 +187,11 @@ def from_folder(source: Path, taker: Taker) -> None:
     for directory, folders, files in os.walk(source):  # never follows symbolic links
         folders.sort()
         relative = Path(directory).relative_to(source).parts
+        # Down to where a package or a loose student file may be, no further.
         folders[:] = [name for name in folders
                       if name not in IGNORED_PARTS and not name.startswith(".")
-                      and (not relative or paths.PACKAGE_NAME in (*relative, name)[:2])]
+                      and (len(relative) < MAX_LOOSE_DEPTH
+                           or paths.PACKAGE_NAME in (*relative, name)[:2])]
         for name in sorted(files):
             parts = (*relative, name)
             kind = kind_of(parts)
@@ -228,3 +238,28 @@ def prepare(submission: Path, destination: Path, max_file: int = MAX_FILE_BYTES,
         return taker.prepared
     check_notebooks(taker.prepared)
     return taker.prepared
+
+
+def complete_from_loose_files(prepared: Prepared, handout: Path) -> None:
+    """Give a copy without a package one: the handout's `cs231n` (its regular .py files) with
+    the loose student files put in their places (the shallowest of each name), and a note."""
+    if prepared.problem or prepared.package_root() is not None or not prepared.loose:
+        return
+    chosen: dict[str, str] = {}
+    for relative in sorted(prepared.loose, key=lambda r: (r.count("/"), r)):
+        chosen.setdefault(relative.rsplit("/", 1)[-1], relative)
+    package = prepared.folder / paths.PACKAGE_NAME
+    for source in sorted(Path(handout).rglob("*.py")):
+        if "__pycache__" in source.parts or source.is_symlink():
+            continue
+        target = package / source.relative_to(handout)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    placed = []
+    for name, relative in sorted(chosen.items()):
+        destination = prepared.folder / paths.STUDENT_FILES[name]
+        destination.write_bytes(prepared.folder.joinpath(*relative.split("/")).read_bytes())
+        prepared.files.append(paths.STUDENT_FILES[name])
+        placed.append(f"{relative} as {paths.STUDENT_FILES[name]}")
+    prepared.notes.append(f"no {paths.PACKAGE_NAME}/ folder: graded the loose "
+                          f"{' and '.join(placed)}, with the handout's other files")

@@ -15,6 +15,34 @@ from autograder.grades import Grade, QuestionResult
 # a name such as batchnorm_forward, which stays readable in the raw file).
 MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 HAND_GRADED = "The four inline questions are graded by hand and are not included here."
+EXPORT = ("export your work with the notebook's last cell and upload the zip it makes (it holds "
+          "cs231n/layers.py and cs231n/classifiers/fc_net.py); uploading those two files alone "
+          "works too")
+# Why a package could not be graded (the start of its status) -> what the student should do.
+FIXES = {
+    "no cs231n/": EXPORT,
+    "corrupt zip": EXPORT,
+    "empty zip": EXPORT,
+    "encrypted zip": EXPORT,
+    "SyntaxError": "fix the syntax error at the line named, run the notebook's checks, then export",
+    "IndentationError": "fix the indentation at the line named, run the notebook's checks, then "
+                        "export",
+    "timed out at import": "some code at the top level of your cs231n files never finishes: "
+                           "move it into a function or remove it",
+    "zip bomb": "upload only what the notebook's last cell exports",
+}
+
+
+def fix_for(status: str) -> str:
+    """What to do about a package that could not be graded ('' when nothing is known)."""
+    return next((fix for start, fix in FIXES.items() if status.startswith(start)), "")
+
+
+def not_graded_line(status: str) -> str:
+    """The first line a student reads when their package could not be graded."""
+    fix = fix_for(status)
+    return f"Your package could not be graded: {one_line(status)}." + (f" To fix it: {fix}."
+                                                                       if fix else "")
 
 
 def one_line(text: str) -> str:
@@ -44,9 +72,13 @@ def feedback_markdown(name: str, grade: Grade, status: str, notes: list[str] = (
         f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**",
         "",
     ]
-    if grade.status != "ok":
+    if grade.status != "ok" and not grade.partly_graded:
+        fix = fix_for(grade.status)
         lines += [f"Your package could not be graded: **{one_line(grade.status)}**. Every check "
-                  "below counts as failed.", ""]
+                  "below counts as failed." + (f" To fix it: {fix}." if fix else ""), ""]
+    elif grade.status != "ok":
+        lines += [f"**{one_line(grade.status)}**: the checks that finished keep their verdicts.",
+                  ""]
     if notes:
         lines += ["Notes: " + "; ".join(one_line(note) for note in notes) + ".", ""]
     lines += [HAND_GRADED, "", "| question | score |", "|---|---:|"]

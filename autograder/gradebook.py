@@ -65,9 +65,7 @@ def write_record(out: Path, submission: Submission, key: str, grade: Grade,
     folder = folder_of(out, submission)
     status = row_status(grade, notes)
     row = make_row(submission.name, grade, status)
-    data = results.gradescope_results(grade)
-    if notes:
-        data["output"] += "\nNotes: " + "; ".join(notes) + "."
+    data = results.gradescope_results(grade, notes=notes)
     data["extra_data"]["batch"] = {
         "key": key, "submission": submission.name, "source": readable(submission.path.name),
         "status": status, "notes": notes, "seconds": round(seconds, 2), "row": row,

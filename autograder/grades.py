@@ -37,6 +37,10 @@ QUESTIONS: dict[str, QuestionSpec] = {
 }
 
 
+# The start of the status of a grading that ran out of time: the checks that finished stand.
+OUT_OF_TIME = "timed out after"
+
+
 @dataclass
 class CheckResult:
     title: str
@@ -71,6 +75,11 @@ class Grade:
     @property
     def total(self) -> float:
         return round(sum(question.score for question in self.questions), 4)
+
+    @property
+    def partly_graded(self) -> bool:
+        """The grading ran out of time: some checks have verdicts, the rest are unfinished."""
+        return self.status.startswith(OUT_OF_TIME)
 
     @property
     def max_total(self) -> float:

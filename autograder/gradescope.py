@@ -24,6 +24,7 @@ from autograder.settings import Settings
 
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
 SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
+SHIPPED_HANDOUT = SOURCE / "files" / "handout" / "cs231n"  # completes loose uploads
 SHIPPED_TESTS = SOURCE / "tests"
 # Gradescope stops a run after 10 minutes by default and then shows the student nothing: the
 # judge stops itself well before, keeping every verdict reached, so results.json is written.
@@ -42,12 +43,15 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     # The same path as make grade's: a safe copy (regular files only, no symbolic link into the
     # reference, size caps, line endings normalized), then the judge.
     with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
-        grade = pipeline.grade_submission(root / "submission", Path(scratch),
-                                          Settings(timeout=GRADING_SECONDS), reference_dir).grade
+        outcome = pipeline.grade_submission(root / "submission", Path(scratch),
+                                            Settings(timeout=GRADING_SECONDS), reference_dir,
+                                            SHIPPED_HANDOUT)
+    grade = outcome.grade
     # Score through otter's test files: one test case per check, each asking the judge's verdict.
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(
-        grade, {name: round(test_file.score, 4) for name, test_file in scored.items()})
+        grade, {name: round(test_file.score, 4) for name, test_file in scored.items()},
+        outcome.notes)
     data["extra_data"]["sandbox"] = sandbox.protections().summary
     results.write_json_atomic(root / "results" / "results.json", data)
     return data

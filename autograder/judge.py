@@ -17,7 +17,7 @@ from autograder import paths, reference
 from autograder.checks import QUESTIONS, CheckFailed, Context, Question
 from autograder.checks.base import OutOfTime
 from autograder.client import StudentError, WorkerClient, WorkerLost
-from autograder.grades import CheckResult, Grade, QuestionResult
+from autograder.grades import OUT_OF_TIME, CheckResult, Grade, QuestionResult
 from autograder.settings import Settings
 
 TIMED_OUT = "timed out"
@@ -105,7 +105,7 @@ def grade(package_root: Path, settings: Settings = Settings(),
         unfinished = [q.name for q in results
                       if any(c.message == UNFINISHED.format(seconds=settings.timeout)
                              for c in q.checks)]
-        status = (f"{TIMED_OUT} after {settings.timeout:g} s: {len(unfinished)} question"
+        status = (f"{OUT_OF_TIME} {settings.timeout:g} s: {len(unfinished)} question"
                   f"{'s' if len(unfinished) > 1 else ''} unfinished" if unfinished else "ok")
         return Grade(status, results, time.monotonic() - start, worker.starts,
                      context.measurements)

@@ -52,15 +52,17 @@ EXECUTABLE = {"run_autograder", "setup.sh"}
 
 
 def stage(folder: Path) -> list[str]:
-    """Copy the judge and the reference into `folder`; return the names to pass to otter."""
+    """Copy the judge, the reference and the handout's package (which completes a submission
+    of loose files) into `folder`; return the names to pass to otter."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(paths.ROOT / "autograder", folder / "autograder", ignore=ignore)
     reference = paths.SOLUTIONS / paths.PACKAGE_NAME
     if not (reference / "layers.py").is_file():
         raise BuildError(f"no reference package in {reference}: run `make assign` first")
     shutil.copytree(reference, folder / "reference" / paths.PACKAGE_NAME, ignore=ignore)
+    shutil.copytree(paths.HANDOUT_PACKAGE, folder / "handout" / paths.PACKAGE_NAME, ignore=ignore)
     otter_tests.write_test_files(folder / "tests")
-    return ["autograder", "reference"]
+    return ["autograder", "reference", "handout"]
 
 
 def run_otter_generate(folder: Path, names: list[str], output: Path) -> None:

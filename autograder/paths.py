@@ -18,3 +18,7 @@ REFERENCE_PACKAGE = SOLUTIONS / PACKAGE_NAME
 # The student's two files, relative to a submission folder (or to SOLUTIONS).
 LAYERS_FILE = f"{PACKAGE_NAME}/layers.py"
 FC_NET_FILE = f"{PACKAGE_NAME}/classifiers/fc_net.py"
+# The files students edit, by the name a loose upload of each would have.
+STUDENT_FILES = {"layers.py": LAYERS_FILE, "fc_net.py": FC_NET_FILE}
+# The handout's package: what a submission of loose files is completed with.
+HANDOUT_PACKAGE = STUDENT_TEMPLATE / PACKAGE_NAME

@@ -39,10 +39,13 @@ def missing_file(root: Path | None) -> str | None:
 
 
 def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(),
-                     reference_dir: Path = paths.REFERENCE_PACKAGE) -> Outcome:
-    """Copy what grading needs out of `source` into `scratch`, and grade it there."""
+                     reference_dir: Path = paths.REFERENCE_PACKAGE,
+                     handout_dir: Path = paths.HANDOUT_PACKAGE) -> Outcome:
+    """Copy what grading needs out of `source` into `scratch`, and grade it there.
+    `handout_dir` (the handout's package) completes a submission of loose files."""
     start = time.monotonic()
     prepared = extract.prepare(source, Path(scratch) / "submission")
+    extract.complete_from_loose_files(prepared, handout_dir)
     root = prepared.package_root()
     missing = missing_file(root)
     if prepared.problem:

@@ -7,15 +7,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.feedback import HAND_GRADED, one_line, question_markdown
+from autograder.feedback import HAND_GRADED, not_graded_line, one_line, question_markdown
 from autograder.grades import Grade
 
 
-def gradescope_results(grade: Grade, scores: dict[str, float] | None = None) -> dict:
+def gradescope_results(grade: Grade, scores: dict[str, float] | None = None,
+                       notes: list[str] = ()) -> dict:
     """results.json for Gradescope: one `tests[]` entry per auto-graded question.
 
     `scores` overrides the judge's per-question scores (Gradescope passes otter's, which must
-    agree with them).
+    agree with them); `notes` are remarks on the submission's files (extract.Prepared.notes).
     """
     tests = []
     for number, question in enumerate(grade.questions, start=1):
@@ -30,13 +31,19 @@ def gradescope_results(grade: Grade, scores: dict[str, float] | None = None) -> 
             "output_format": "md",
             "visibility": "visible",
         })
-    status = ("" if grade.status == "ok"
-              else f"Your package could not be graded: {one_line(grade.status)}.\n")
+    if grade.status == "ok":
+        status = ""
+    elif grade.partly_graded:
+        status = f"{one_line(grade.status)}: the checks that finished keep their verdicts.\n"
+    else:
+        status = not_graded_line(grade.status) + "\n"
     return {
         "score": round(sum(test["score"] for test in tests), 4),
         "execution_time": round(grade.seconds, 2),
         "output": status + f"Auto-graded score: {grade.total:g} / {grade.max_total:g}. "
-                           + HAND_GRADED,
+                           + HAND_GRADED
+                           + ("\nNotes: " + "; ".join(one_line(n) for n in notes) + "."
+                              if notes else ""),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",

@@ -58,3 +58,20 @@ def test_gradescope_shows_the_same_verdicts_as_feedback_md(make_grade):
         assert question_markdown(question) in test["output"]
         assert question_markdown(question) in text
     assert r"dx is wrong: \*\*68 / 68\*\*" in tests[2]["output"]
+
+
+def test_the_first_line_names_the_fix_when_nothing_can_be_graded(make_grade):
+    grade = make_grade(status="no cs231n/layers.py")
+    first = gradescope_results(grade)["output"].splitlines()[0]
+    assert first.startswith("Your package could not be graded: no cs231n/layers.py. To fix it: "
+                            "export your work with the notebook's last cell")
+    assert "To fix it: export your work" in feedback_markdown("x", grade, grade.status)
+
+
+def test_a_grading_out_of_time_keeps_its_verdicts_in_the_output(make_grade):
+    grade = make_grade()
+    grade.status = "timed out after 420 s: 2 questions unfinished"
+    output = gradescope_results(grade)["output"]
+    assert output.startswith("timed out after 420 s: 2 questions unfinished: the checks that "
+                             "finished keep their verdicts.")
+    assert "could not be graded" not in feedback_markdown("x", grade, grade.status)

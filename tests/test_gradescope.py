@@ -117,3 +117,15 @@ def test_submission_without_package_gets_a_clear_zero(autograder_zip, tmp_path):
     results = run_autograder(autograder_zip, tmp_path, notebook_only)
     assert results["score"] == 0
     assert "no cs231n/layers.py" in results["output"]
+    assert results["output"].splitlines()[0].endswith("uploading those two files alone works too.")
+
+
+def test_loose_files_dragged_into_the_upload_are_graded(autograder_zip, tmp_path):
+    """layers.py and fc_net.py uploaded loose: placed into the handout's package shipped in the
+    zip, graded in full, with a note."""
+    def loose(submission):
+        for name in ("layers.py", "classifiers/fc_net.py"):
+            shutil.copyfile(paths.SOLUTIONS / "cs231n" / name, submission / Path(name).name)
+    results = run_autograder(autograder_zip, tmp_path, loose)
+    assert results["score"] == sum(q.points for q in QUESTIONS.values()), results["output"]
+    assert "graded the loose fc_net.py as cs231n/classifiers/fc_net.py" in results["output"]

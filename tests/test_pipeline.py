@@ -70,3 +70,37 @@ def test_corrupt_zip_is_a_status_not_an_error(tmp_path):
     result = grade(broken, tmp_path).grade
     assert result.status == "corrupt zip"
     assert result.total == 0 and [q.name for q in result.questions] == list(QUICK)
+
+
+def test_loose_files_are_placed_into_the_handout_package(tmp_path):
+    """layers.py and fc_net.py dragged loose into the upload (here in a folder): graded in the
+    handout's package, with a note that says so."""
+    folder = tmp_path / "upload"
+    (folder / "my work").mkdir(parents=True)
+    (folder / "my work" / "layers.py").write_bytes((paths.SOLUTIONS / LAYERS).read_bytes())
+    (folder / "fc_net.py").write_bytes((paths.SOLUTIONS / FC_NET).read_bytes())
+    outcome = grade(folder, tmp_path, questions=["bn_forward_train", "fc_net_batchnorm"])
+    assert outcome.grade.status == "ok"
+    assert outcome.grade.total == outcome.grade.max_total == 20
+    note = next(note for note in outcome.notes if note.startswith("no cs231n/ folder"))
+    assert "my work/layers.py as cs231n/layers.py" in note
+    assert "fc_net.py as cs231n/classifiers/fc_net.py" in note
+
+
+def test_a_loose_layers_py_alone_gets_the_handouts_fc_net(tmp_path):
+    archive = tmp_path / "loose.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("layers.py", (paths.SOLUTIONS / LAYERS).read_text())
+    outcome = grade(archive, tmp_path, questions=["ln_forward", "fc_net_layernorm"])
+    scores = {q.name: q.score for q in outcome.grade.questions}
+    assert outcome.grade.status == "ok"
+    assert scores["ln_forward"] == 6 and scores["fc_net_layernorm"] < 8  # the handout's stub
+    assert any("layers.py as cs231n/layers.py" in note for note in outcome.notes)
+
+
+def test_a_package_wins_over_loose_copies(tmp_path):
+    folder = make_variant(tmp_path / "variant")
+    (folder / "layers.py").write_text("raise SystemExit('not this one')\n")
+    outcome = grade(folder, tmp_path)
+    assert outcome.grade.status == "ok" and outcome.grade.total == outcome.grade.max_total
+    assert not any("loose" in note for note in outcome.notes)
