@@ -21,7 +21,6 @@ import argparse
 import ast
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from autograder import alt_population, paths, reference, variants
+from autograder import alt_population, paths, reference, supervise, variants
 from autograder.checks.base import CheckFailed, Context
 from autograder.checks.speed import SETTINGS, Measurement, measure, verdict
 from autograder.client import WorkerClient
@@ -54,18 +53,21 @@ def alt_body_edit(body: str) -> variants.Edit:
 
 @contextlib.contextmanager
 def background_grading():
-    """Keep another grading of the reference running beside the benchmark."""
+    """Keep another grading of the reference running beside the benchmark; at the end, kill it
+    with its workers (sessions of their own) and remove their folders."""
     loop = ("import subprocess, sys\n"
             "while True:\n"
             "    subprocess.run([sys.executable, '-m', 'autograder.judge', 'solutions'],"
             " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n")
-    process = subprocess.Popen([sys.executable, "-c", loop], cwd=paths.ROOT,
-                               start_new_session=True)
-    try:
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    with tempfile.TemporaryDirectory(prefix="bn-bench-load-") as folder:
+        os.chmod(folder, 0o755)
+        process = subprocess.Popen([sys.executable, "-c", loop], cwd=paths.ROOT,
+                                   env=dict(os.environ, TMPDIR=folder), start_new_session=True)
+        try:
+            yield
+        finally:
+            supervise.kill_tree(process)
+            supervise.kill_leftovers(Path(folder))
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -281,6 +282,25 @@ def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe
     worker.stop()
     assert_gone(process)
     assert not any(entry.stat().st_uid == process.uid for entry in Path("/tmp").iterdir())
+
+
+@needs_root
+def test_uid_level_works_with_a_temporary_folder_other_users_cannot_enter(level, probe,
+                                                                          tmp_path, monkeypatch):
+    """make grade's children set TMPDIR inside OUT, which may sit in a 0700 folder (/root): the
+    worker's scratch then goes where its own uid can reach it, and it runs."""
+    level("uid")
+    closed = tmp_path / "closed"
+    (closed / "tmp").mkdir(parents=True)
+    closed.chmod(0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(closed / "tmp"))
+    assert not command.passable_by_all(closed / "tmp")
+    with start(probe) as worker:
+        facts = worker.call("cs231n.probe:facts")
+        scratch = worker.process.scratch
+    assert facts["uid"] >= command.UID_BASE
+    assert command.passable_by_all(scratch.parent) and not scratch.is_relative_to(closed)
+    assert not scratch.exists()
 
 
 def test_limits_level_still_caps_memory_and_cleans_up(level, probe):

@@ -39,6 +39,29 @@ def worker_uid() -> int:
     return UID_BASE + ((os.getpid() << 4) | (next(_worker_numbers) & 15))
 
 
+def passable_by_all(folder: Path) -> bool:
+    """Whether every user can pass through `folder` and each folder above it (o+x)."""
+    folder = Path(folder).resolve()
+    try:
+        return all(os.stat(path).st_mode & 0o001 for path in [folder, *folder.parents])
+    except OSError:
+        return False
+
+
+def scratch_parent(level: str) -> Path:
+    """Where a worker's scratch folder goes: the temporary folder, unless the worker runs as a
+    uid of its own with no private view (level uid) and could not pass through it (a TMPDIR in
+    a 0700 folder such as /root, or make grade's OUT there): then a system one it can."""
+    base = Path(tempfile.gettempdir())
+    if level != "uid" or passable_by_all(base):
+        return base
+    for candidate in (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")):
+        if candidate.is_dir() and passable_by_all(candidate):
+            return candidate
+    raise OSError(f"no folder that a worker's own uid can reach for its scratch ({base} and "
+                  "/tmp are closed to other users)")
+
+
 def make_scratch(parent: Path, level: str, uid: int | None,
                  submission: Path | None = None) -> Path:
     """parent/{runtime, submission, work}: the worker's code, a copy of the package, its cwd."""

@@ -81,13 +81,14 @@ def protections() -> Protections:
 def _probe(level: str) -> str | None:
     """None if a worker at `level` can start Python with numpy here, else why it cannot."""
     # Imported here: building the command needs the level names defined above.
-    from autograder.sandbox.command import make_scratch, work_dir, worker_command, \
-        worker_environment, worker_uid
+    from autograder.sandbox.command import make_scratch, scratch_parent, work_dir, \
+        worker_command, worker_environment, worker_uid
 
     missing = [tool for tool in _tools(level) if shutil.which(tool) is None]
     if missing:
         return f"{' and '.join(missing)} not installed"
-    with tempfile.TemporaryDirectory(prefix="bn-probe-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bn-probe-", dir=scratch_parent(level)) as folder:
+        os.chmod(folder, 0o711)
         uid = worker_uid()
         scratch = make_scratch(Path(folder), level, uid)
         command = worker_command(level, scratch, Limits(), uid, program=["-c", "import numpy"])

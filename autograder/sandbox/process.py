@@ -13,13 +13,12 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import procfs
-from autograder.sandbox.command import INSIDE, apply_limits, make_scratch, work_dir, \
-    worker_command, worker_environment, worker_uid
+from autograder.sandbox.command import INSIDE, apply_limits, make_scratch, scratch_parent, \
+    work_dir, worker_command, worker_environment, worker_uid
 from autograder.sandbox.levels import NAMESPACED, OWN_UID
 from autograder.settings import Limits
 
@@ -146,7 +145,7 @@ def start_worker(submission: Path, limits: Limits, level: str) -> WorkerProcess:
     if level == "limits":
         adopt_orphans()
     uid = worker_uid() if level in OWN_UID else None
-    scratch = make_scratch(Path(tempfile.gettempdir()), level, uid, Path(submission))
+    scratch = make_scratch(scratch_parent(level), level, uid, Path(submission))
     inside = INSIDE if level in NAMESPACED else scratch
     request_read, request_write = os.pipe()
     response_read, response_write = os.pipe()
