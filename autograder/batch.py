@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import gradebook, paths, sandbox, supervise
+from autograder import gradebook, paths, pipeline, sandbox, supervise
 from autograder.cache import cache_key
 from autograder.grades import QUESTIONS
 from autograder.judge import TIMED_OUT, not_graded
@@ -84,6 +84,16 @@ def locked(out: Path):
         yield
 
 
+def check_the_grader(settings: Settings, scratch: Path) -> None:
+    """Stop before grading anyone if the reference itself cannot be graded here."""
+    try:
+        pipeline.check_the_grader(settings, scratch)
+    except pipeline.GraderBroken as broken:
+        raise BatchError(str(broken)) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def check_questions(settings: Settings) -> None:
     unknown = [q for q in settings.questions or [] if q not in QUESTIONS]
     if unknown:
@@ -134,6 +144,8 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
 
         gradebook.write_gradebook(out, current_gradebook())
         work = out / gradebook.WORK / f"run-{os.getpid()}"
+        if todo:
+            check_the_grader(settings, work / "self-check")
         running: list[tuple[Submission, supervise.Child]] = []
         pending = deque(todo)
         bar = None

@@ -42,10 +42,14 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     close_to_other_users(root / "source", root / "submission", root / "results")
     # The same path as make grade's: a safe copy (regular files only, no symbolic link into the
     # reference, size caps, line endings normalized), then the judge.
+    settings = Settings(timeout=GRADING_SECONDS, sandbox=sandbox.protections().level)
     with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
-        outcome = pipeline.grade_submission(root / "submission", Path(scratch),
-                                            Settings(timeout=GRADING_SECONDS), reference_dir,
-                                            SHIPPED_HANDOUT)
+        try:
+            pipeline.check_the_grader(settings, Path(scratch) / "self-check", reference_dir)
+        except pipeline.GraderBroken as broken:
+            return write_failure(root, str(broken))
+        outcome = pipeline.grade_submission(root / "submission", Path(scratch) / "student",
+                                            settings, reference_dir, SHIPPED_HANDOUT)
     grade = outcome.grade
     # Score through otter's test files: one test case per check, each asking the judge's verdict.
     scored = otter_tests.score(grade, SHIPPED_TESTS)
@@ -53,6 +57,17 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
         grade, {name: round(test_file.score, 4) for name, test_file in scored.items()},
         outcome.notes)
     data["extra_data"]["sandbox"] = sandbox.protections().summary
+    results.write_json_atomic(root / "results" / "results.json", data)
+    return data
+
+
+def write_failure(root: Path, reason: str) -> dict:
+    """results.json when the grader itself cannot run: zero, and why, for the staff to act."""
+    data = {"score": 0, "output": "The autograder failed before grading your submission, through "
+                                  "no fault of yours; the course staff will regrade it.\n\n"
+                                  f"For the staff: {reason}",
+            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
+            "extra_data": {"status": "autograder failed", "reason": reason}, "tests": []}
     results.write_json_atomic(root / "results" / "results.json", data)
     return data
 

@@ -8,8 +8,9 @@ then let the judge grade the questions the settings ask for.
 
 from __future__ import annotations
 
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder import extract, judge, paths
@@ -18,6 +19,8 @@ from autograder.settings import Settings
 
 # Files without which nothing can be graded (the worker imports both first).
 REQUIRED_FILES = (paths.LAYERS_FILE, paths.FC_NET_FILE)
+# What the grader's self-check grades the reference on: quick, and it imports the whole package.
+PROBE_QUESTION = "bn_forward_train"
 NO_PACKAGE_MESSAGE = ("not graded: the submission holds no cs231n/layers.py (export it with the "
                       "notebook's last cell)")
 
@@ -57,3 +60,25 @@ def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(
         grade = judge.grade(root, settings, reference_dir, start)
     grade.seconds = time.monotonic() - start
     return Outcome(grade, prepared.notes)
+
+
+class GraderBroken(Exception):
+    """The grader cannot grade here: the reference itself does not score full marks."""
+
+
+def check_the_grader(settings: Settings, scratch: Path,
+                     reference_dir: Path = paths.REFERENCE_PACKAGE) -> None:
+    """Grade the reference on one quick question at `settings`' sandbox level; raise
+    GraderBroken, naming what went wrong, unless it scores full marks. Run before grading anyone,
+    so that a grader that cannot work here is never recorded as every student's crash."""
+    probe = replace(settings, questions=(PROBE_QUESTION,), timeout=min(settings.timeout, 120))
+    grade = grade_submission(reference_dir.parent, scratch, probe, reference_dir).grade
+    if grade.status != "ok" or grade.total != grade.max_total:
+        failed = next((c.message for q in grade.questions for c in q.checks if not c.passed),
+                      "")
+        raise GraderBroken(
+            f"the grader cannot grade here: the reference package itself scored "
+            f"{grade.total:g}/{grade.max_total:g} on {PROBE_QUESTION} (status {grade.status!r}"
+            f"{'; ' + failed if failed else ''}) at sandbox level {settings.sandbox or 'auto'}. "
+            "Nothing was graded. The worker must be able to read the Python environment "
+            f"({sys.prefix}) and start there; BN_SANDBOX=off grades without isolation")

@@ -513,3 +513,17 @@ def test_a_submission_that_kills_its_grader_gets_a_row_and_leaves_nothing(tmp_pa
         assert (out / "hostile" / gradebook.GRADER_LOG).is_file()
     assert rows["hostile"]["total"] == "0" and rows["fine"]["total"] == "10"
     assert_no_process_left(str(out), grace=0)
+
+
+def test_a_grader_that_cannot_grade_here_refuses_before_grading_anyone(small, monkeypatch):
+    """The self-check on the reference fails: make grade stops with the reason, and no student
+    is recorded as crashed."""
+    subs, out = small
+
+    def broken(settings, scratch, reference_dir=None):
+        raise batch.pipeline.GraderBroken("the grader cannot grade here: (the test's reason)")
+
+    monkeypatch.setattr(batch.pipeline, "check_the_grader", broken)
+    with pytest.raises(batch.BatchError, match="the test's reason"):
+        quick(subs, out)
+    assert not list(out.glob(f"*/{gradebook.RECORD}"))

@@ -104,3 +104,12 @@ def test_a_package_wins_over_loose_copies(tmp_path):
     outcome = grade(folder, tmp_path)
     assert outcome.grade.status == "ok" and outcome.grade.total == outcome.grade.max_total
     assert not any("loose" in note for note in outcome.notes)
+
+
+def test_the_grader_checks_itself_on_the_reference(tmp_path):
+    pipeline.check_the_grader(Settings(), tmp_path / "ok")  # the real reference: no error
+    broken = make_variant(tmp_path / "broken", [
+        (LAYERS, "batchnorm_forward", "std = np.sqrt(sample_var + eps)",
+         "std = np.sqrt(sample_var)")])
+    with pytest.raises(pipeline.GraderBroken, match="the reference package itself scored"):
+        pipeline.check_the_grader(Settings(), tmp_path / "scratch", broken / "cs231n")
