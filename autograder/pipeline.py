@@ -66,19 +66,29 @@ class GraderBroken(Exception):
     """The grader cannot grade here: the reference itself does not score full marks."""
 
 
+def self_check_settings(settings: Settings) -> Settings:
+    """The settings the grader checks itself with: one quick question, a short budget."""
+    return replace(settings, questions=(PROBE_QUESTION,), timeout=min(settings.timeout, 120))
+
+
+def verify_self_check(grade: Grade, settings: Settings) -> None:
+    """Raise GraderBroken, naming what went wrong, unless the reference scored full marks."""
+    if grade.status == "ok" and grade.total == grade.max_total:
+        return
+    failed = next((c.message for q in grade.questions for c in q.checks if not c.passed), "")
+    raise GraderBroken(
+        f"the grader cannot grade here: the reference package itself scored "
+        f"{grade.total:g}/{grade.max_total:g} on {PROBE_QUESTION} (status {grade.status!r}"
+        f"{'; ' + failed if failed else ''}) at sandbox level {settings.sandbox or 'auto'}. "
+        "Nothing was graded. The worker must be able to read the Python environment "
+        f"({sys.prefix}) and start there; BN_SANDBOX=off grades without isolation")
+
+
 def check_the_grader(settings: Settings, scratch: Path,
                      reference_dir: Path = paths.REFERENCE_PACKAGE) -> None:
-    """Grade the reference on one quick question at `settings`' sandbox level; raise
-    GraderBroken, naming what went wrong, unless it scores full marks. Run before grading anyone,
-    so that a grader that cannot work here is never recorded as every student's crash."""
-    probe = replace(settings, questions=(PROBE_QUESTION,), timeout=min(settings.timeout, 120))
-    grade = grade_submission(reference_dir.parent, scratch, probe, reference_dir).grade
-    if grade.status != "ok" or grade.total != grade.max_total:
-        failed = next((c.message for q in grade.questions for c in q.checks if not c.passed),
-                      "")
-        raise GraderBroken(
-            f"the grader cannot grade here: the reference package itself scored "
-            f"{grade.total:g}/{grade.max_total:g} on {PROBE_QUESTION} (status {grade.status!r}"
-            f"{'; ' + failed if failed else ''}) at sandbox level {settings.sandbox or 'auto'}. "
-            "Nothing was graded. The worker must be able to read the Python environment "
-            f"({sys.prefix}) and start there; BN_SANDBOX=off grades without isolation")
+    """Grade the reference on one quick question at `settings`' sandbox level, in this process,
+    and raise GraderBroken unless it scores full marks. Run before grading anyone, so that a
+    grader that cannot work here is never recorded as every student's crash."""
+    grade = grade_submission(reference_dir.parent, scratch, self_check_settings(settings),
+                             reference_dir).grade
+    verify_self_check(grade, settings)

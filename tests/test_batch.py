@@ -520,10 +520,10 @@ def test_a_grader_that_cannot_grade_here_refuses_before_grading_anyone(small, mo
     is recorded as crashed."""
     subs, out = small
 
-    def broken(settings, scratch, reference_dir=None):
+    def broken(grade, settings):
         raise batch.pipeline.GraderBroken("the grader cannot grade here: (the test's reason)")
 
-    monkeypatch.setattr(batch.pipeline, "check_the_grader", broken)
+    monkeypatch.setattr(batch.pipeline, "verify_self_check", broken)
     with pytest.raises(batch.BatchError, match="the test's reason"):
         quick(subs, out)
     assert not list(out.glob(f"*/{gradebook.RECORD}"))
