@@ -38,13 +38,6 @@ def fix_for(status: str) -> str:
     return next((fix for start, fix in FIXES.items() if status.startswith(start)), "")
 
 
-def not_graded_line(status: str) -> str:
-    """The first line a student reads when their package could not be graded."""
-    fix = fix_for(status)
-    return f"Your package could not be graded: {one_line(status)}." + (f" To fix it: {fix}."
-                                                                       if fix else "")
-
-
 def one_line(text: str) -> str:
     """`text` on one line, its markdown characters escaped."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
@@ -62,29 +55,35 @@ def question_markdown(question: QuestionResult) -> str:
     return "\n".join(lines)
 
 
-def feedback_markdown(name: str, grade: Grade, status: str, notes: list[str] = ()) -> str:
-    """The student's feedback.md: total, then per question its score and each check's verdict."""
-    lines = [
-        "# Batch Normalization: auto-graded feedback",
-        "",
-        f"Submission: {one_line(name)}",
-        "",
-        f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**",
-        "",
-    ]
-    if grade.status != "ok" and not grade.partly_graded:
-        fix = fix_for(grade.status)
-        lines += [f"Your package could not be graded: **{one_line(grade.status)}**. Every check "
-                  "below counts as failed." + (f" To fix it: {fix}." if fix else ""), ""]
-    elif grade.status != "ok":
-        lines += [f"**{one_line(grade.status)}**: the checks that finished keep their verdicts.",
-                  ""]
+def status_line(grade: Grade) -> str:
+    """What a student reads first when the grading was not complete ('' when it was): why, and
+    what to do about it."""
+    if grade.status == "ok":
+        return ""
+    if grade.partly_graded:
+        return f"**{one_line(grade.status)}**: the checks that finished keep their verdicts."
+    fix = fix_for(grade.status)
+    return (f"Your package could not be graded: **{one_line(grade.status)}**; every check counts "
+            "as failed." + (f" To fix it: {fix}." if fix else ""))
+
+
+def overview_markdown(grade: Grade, notes: list[str] = ()) -> str:
+    """Why the grading was incomplete (if it was), the total, the notes, the per-question table:
+    the top of feedback.md and Gradescope's overall output."""
+    lines = [line for line in [status_line(grade)] if line]
+    lines.append(f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**")
     if notes:
-        lines += ["Notes: " + "; ".join(one_line(note) for note in notes) + ".", ""]
-    lines += [HAND_GRADED, "", "| question | score |", "|---|---:|"]
-    for question in grade.questions:
-        lines.append(f"| `{question.name}` | {question.score:g} / {question.max_score:g} |")
-    lines.append(f"| **total** | **{grade.total:g} / {grade.max_total:g}** |")
+        lines.append("Notes: " + "; ".join(one_line(note) for note in notes) + ".")
+    lines += [HAND_GRADED, "| question | score |\n|---|---:|\n" + "\n".join(
+        f"| `{q.name}` | {q.score:g} / {q.max_score:g} |" for q in grade.questions)
+        + f"\n| **total** | **{grade.total:g} / {grade.max_total:g}** |"]
+    return "\n\n".join(lines)
+
+
+def feedback_markdown(name: str, grade: Grade, notes: list[str] = ()) -> str:
+    """The student's feedback.md: the overview, then per question each check's verdict."""
+    lines = ["# Batch Normalization: auto-graded feedback", "",
+             f"Submission: {one_line(name)}", "", overview_markdown(grade, notes)]
     for question in grade.questions:
         lines += ["", f"## `{question.name}`: {question.title} "
                       f"({question.score:g} / {question.max_score:g})", "",

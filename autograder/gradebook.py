@@ -72,7 +72,7 @@ def write_record(out: Path, submission: Submission, key: str, grade: Grade,
         "grade": grade.to_dict(),
     }
     results.write_text_atomic(folder / FEEDBACK,
-                              feedback_markdown(submission.name, grade, status, notes))
+                              feedback_markdown(submission.name, grade, notes))
     results.write_json_atomic(folder / RECORD, data)
     return data
 

@@ -14,6 +14,7 @@ write them (the worker grades a copy of the package).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -25,6 +26,11 @@ from autograder.settings import Settings
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
 SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
 SHIPPED_HANDOUT = SOURCE / "files" / "handout" / "cs231n"  # completes loose uploads
+# Written by `make autograder VISIBILITY=...`: when students see the per-question tests.
+SHIPPED_SETTINGS = SOURCE / "files" / "gradescope.json"
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+NO_PDF = ("no written_answers.pdf in this upload: the notebook's last cell makes it beside the "
+          "zip; upload it to the written assignment, where the inline questions are graded")
 SHIPPED_TESTS = SOURCE / "tests"
 # Gradescope stops a run after 10 minutes by default and then shows the student nothing: the
 # judge stops itself well before, keeping every verdict reached, so results.json is written.
@@ -51,14 +57,35 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
         outcome = pipeline.grade_submission(root / "submission", Path(scratch) / "student",
                                             settings, reference_dir, SHIPPED_HANDOUT)
     grade = outcome.grade
+    notes = list(outcome.notes)
+    if not has_written_answers(root / "submission"):
+        notes.append(NO_PDF)
     # Score through otter's test files: one test case per check, each asking the judge's verdict.
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(
-        grade, {name: round(test_file.score, 4) for name, test_file in scored.items()},
-        outcome.notes)
+        grade, {name: round(test_file.score, 4) for name, test_file in scored.items()}, notes)
+    for test in data["tests"]:
+        test["visibility"] = tests_visibility()
     data["extra_data"]["sandbox"] = sandbox.protections().summary
     results.write_json_atomic(root / "results" / "results.json", data)
     return data
+
+
+def has_written_answers(submission: Path) -> bool:
+    """Whether the upload holds the written answers' PDF (at its root or one folder down)."""
+    from autograder.written_pdfs import PDF_NAME
+
+    return any(submission.glob(PDF_NAME)) or any(submission.glob(f"*/{PDF_NAME}"))
+
+
+def tests_visibility() -> str:
+    """When students see each question's test: `make autograder VISIBILITY=...` (default
+    visible; the overall output and score are always visible)."""
+    try:
+        value = json.loads(SHIPPED_SETTINGS.read_text())["visibility"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "visible"
+    return value if value in VISIBILITIES else "visible"
 
 
 def write_failure(root: Path, reason: str) -> dict:

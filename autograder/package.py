@@ -12,6 +12,7 @@ unpickles its log inside the grading process, which is exactly what the judge ex
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import otter_tests, paths
+from autograder.gradescope import VISIBILITIES
 from autograder.build import ZIP_TIMESTAMP, BuildError
 
 ZIP_PATH = paths.DIST / "autograder.zip"
@@ -35,7 +37,14 @@ if [ -x /root/miniforge3/bin/mamba ]; then
   mamba activate otter-env
 fi
 cd "$ROOT/source/files"
-exec python -m autograder.gradescope --root "$ROOT"
+python -m autograder.gradescope --root "$ROOT"
+status=$?
+# The last resort: whatever failed above, the student gets a results.json that says so.
+if [ "$status" -ne 0 ] || [ ! -s "$ROOT/results/results.json" ]; then
+  mkdir -p "$ROOT/results"
+  printf '%s\\n' '{"score": 0, "output": "The autograder failed before grading your submission, through no fault of yours; the course staff will regrade it. (For the staff: the grader exited with status '"$status"'; its output is below.)", "output_format": "text", "visibility": "visible", "stdout_visibility": "visible", "extra_data": {"status": "autograder failed"}, "tests": []}' > "$ROOT/results/results.json"
+fi
+exit 0
 """
 
 # Appended to otter's setup.sh: the sandbox of autograder/sandbox/. Workers run as uids that no
@@ -90,10 +99,14 @@ def finish(generated: Path, destination: Path) -> None:
             target.writestr(info, entries[name])
 
 
-def build_autograder_zip(destination: Path = ZIP_PATH) -> Path:
+def build_autograder_zip(destination: Path = ZIP_PATH, visibility: str = "visible") -> Path:
+    """The zip to upload to Gradescope; `visibility` says when students see each question's test
+    (one of gradescope.VISIBILITIES)."""
     with tempfile.TemporaryDirectory(prefix="bn-autograder-") as scratch:
         folder = Path(scratch)
         names = stage(folder)
+        (folder / "gradescope.json").write_text(json.dumps({"visibility": visibility}) + "\n")
+        names.append("gradescope.json")
         generated = folder / "otter.zip"
         run_otter_generate(folder, names, generated)
         finish(generated, destination)
@@ -103,9 +116,12 @@ def build_autograder_zip(destination: Path = ZIP_PATH) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ZIP_PATH)
+    parser.add_argument("--visibility", default="visible", choices=VISIBILITIES,
+                        help="when students see each question's test on Gradescope (the overall "
+                             "score and output are always visible; default %(default)s)")
     args = parser.parse_args(argv)
     try:
-        path = build_autograder_zip(args.output)
+        path = build_autograder_zip(args.output, args.visibility)
     except BuildError as error:
         print(f"autograder build failed: {error}", file=sys.stderr)
         return 1

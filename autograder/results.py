@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.feedback import HAND_GRADED, not_graded_line, one_line, question_markdown
+from autograder.feedback import one_line, overview_markdown, question_markdown
 from autograder.grades import Grade
 
 
@@ -31,20 +31,11 @@ def gradescope_results(grade: Grade, scores: dict[str, float] | None = None,
             "output_format": "md",
             "visibility": "visible",
         })
-    if grade.status == "ok":
-        status = ""
-    elif grade.partly_graded:
-        status = f"{one_line(grade.status)}: the checks that finished keep their verdicts.\n"
-    else:
-        status = not_graded_line(grade.status) + "\n"
     return {
         "score": round(sum(test["score"] for test in tests), 4),
         "execution_time": round(grade.seconds, 2),
-        "output": status + f"Auto-graded score: {grade.total:g} / {grade.max_total:g}. "
-                           + HAND_GRADED
-                           + ("\nNotes: " + "; ".join(one_line(n) for n in notes) + "."
-                              if notes else ""),
-        "output_format": "text",
+        "output": overview_markdown(grade, notes),
+        "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "extra_data": {"status": grade.status, "measurements": grade.measurements},

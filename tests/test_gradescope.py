@@ -129,3 +129,34 @@ def test_loose_files_dragged_into_the_upload_are_graded(autograder_zip, tmp_path
     results = run_autograder(autograder_zip, tmp_path, loose)
     assert results["score"] == sum(q.points for q in QUESTIONS.values()), results["output"]
     assert "graded the loose fc_net.py as cs231n/classifiers/fc_net.py" in results["output"]
+
+
+def test_the_output_asks_for_the_written_answers_pdf_when_it_is_missing(autograder_zip,
+                                                                        tmp_path):
+    def with_pdf(submission):
+        export_layout(paths.SOLUTIONS)(submission)
+        (submission / "written_answers.pdf").write_bytes(b"%PDF-1.4\n")
+    assert "no written_answers.pdf" not in run_autograder(autograder_zip, tmp_path / "a",
+                                                         with_pdf)["output"]
+    output = run_autograder(autograder_zip, tmp_path / "b", export_layout(paths.SOLUTIONS))["output"]
+    assert "no written_answers.pdf in this upload" in output
+    assert output.startswith("**Auto-graded score: 68 / 68**")
+
+
+def test_instructors_choose_when_the_tests_are_visible(tmp_path):
+    built = package.build_autograder_zip(tmp_path / "after.zip", visibility="after_due_date")
+    results = run_autograder(built, tmp_path, export_layout(paths.SOLUTIONS))
+    assert {test["visibility"] for test in results["tests"]} == {"after_due_date"}
+    assert results["visibility"] == "visible" and results["score"] == 68
+
+
+def test_a_grader_that_crashes_still_leaves_a_results_json(autograder_zip, tmp_path):
+    """run_autograder's last resort: the grader itself is broken (here its entry module is
+    gone), and the student reads that the autograder failed, not that they did."""
+    def broken_grader(submission):
+        export_layout(paths.SOLUTIONS)(submission)
+        (submission.parent / "source" / "files" / "autograder" / "gradescope.py").unlink()
+    results = run_autograder(autograder_zip, tmp_path, broken_grader)
+    assert results["score"] == 0 and results["tests"] == []
+    assert results["output"].startswith("The autograder failed before grading your submission")
+    assert "exited with status 1" in results["output"]
