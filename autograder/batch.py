@@ -26,9 +26,13 @@ from pathlib import Path
 from autograder import gradebook, paths, pipeline, sandbox, supervise
 from autograder.cache import cache_key
 from autograder.grades import QUESTIONS
-from autograder.judge import TIMED_OUT, not_graded
+from autograder.judge import not_graded
 from autograder.settings import Settings
 from autograder.submissions import Submission, SubmissionsError, find_submissions
+
+
+# The status of a grading killed KILL_GRACE after its time limit (its judge was stuck).
+TIMED_OUT = "timed out"
 
 
 class BatchError(Exception):

@@ -91,6 +91,10 @@ class WorkerClient:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def out_of_time(self) -> bool:
+        """Whether the grading's deadline has passed (no request may start any more)."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
     def _lose(self, why: str, **kind) -> WorkerLost:
         self.stop()
         return WorkerLost(why, **kind)
@@ -99,7 +103,7 @@ class WorkerClient:
 
     def request(self, op: str, timeout: float | None = None, **fields):
         """Send one request; return the decoded value (handles stay `wire.Handle`)."""
-        if self.deadline is not None and time.monotonic() >= self.deadline:
+        if self.out_of_time():
             raise WorkerLost(OUT_OF_TIME, out_of_time=True)
         self.ensure_started()
         request_id = next(self._ids)

@@ -20,7 +20,6 @@ from autograder.client import StudentError, WorkerClient, WorkerLost
 from autograder.grades import OUT_OF_TIME, CheckResult, Grade, QuestionResult
 from autograder.settings import Settings
 
-TIMED_OUT = "timed out"
 UNFINISHED = ("not graded: the {seconds:g} s allowed for grading this submission ran out before "
               "this check finished (the checks before it keep their verdicts)")
 # What the worker imports first: a failure here means the package cannot be graded at all.
@@ -45,9 +44,10 @@ def import_status(worker: WorkerClient, timeout: float) -> str:
     return "ok"
 
 
-def run_check(check, context: Context, seconds: float) -> CheckResult:
-    """The check's verdict; unfinished (not run, or cut) once the grading's time is up."""
-    unfinished = CheckResult(check.title, check.weight, False, UNFINISHED.format(seconds=seconds))
+def run_check(check, context: Context, unfinished_message: str) -> CheckResult:
+    """The check's verdict; `unfinished_message` once the grading's time is up (not run, or
+    cut while running)."""
+    unfinished = CheckResult(check.title, check.weight, False, unfinished_message)
     if context.out_of_time():
         return unfinished
     try:
@@ -98,13 +98,12 @@ def grade(package_root: Path, settings: Settings = Settings(),
             grade.worker_starts = worker.starts
             return grade
         context = Context(worker, ref, reference_dir)
+        message = UNFINISHED.format(seconds=settings.timeout)
         results = [QuestionResult(question.name, question.title, question.points,
-                                  [run_check(check, context, settings.timeout)
+                                  [run_check(check, context, message)
                                    for check in question.checks])
                    for question in selected_questions(settings)]
-        unfinished = [q.name for q in results
-                      if any(c.message == UNFINISHED.format(seconds=settings.timeout)
-                             for c in q.checks)]
+        unfinished = [q.name for q in results if any(c.message == message for c in q.checks)]
         status = (f"{OUT_OF_TIME} {settings.timeout:g} s: {len(unfinished)} question"
                   f"{'s' if len(unfinished) > 1 else ''} unfinished" if unfinished else "ok")
         return Grade(status, results, time.monotonic() - start, worker.starts,
