@@ -292,11 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     for name in ("SIGTERM", "SIGHUP"):  # clean up (children, gradebook) as on Ctrl-C
         signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
-    settings = Settings(args.call_timeout, args.import_timeout, args.timeout,
-                        replace(Settings().limits, memory_bytes=args.memory), args.questions)
+    limits, memory_note = sandbox.fit_to_container(
+        replace(Settings().limits, memory_bytes=args.memory), sandbox.container_limit())
+    settings = Settings(args.call_timeout, args.import_timeout, args.timeout, limits,
+                        args.questions)
     try:
         print(f"Student code runs under {sandbox.protections().summary}.", file=sys.stderr,
               flush=True)
+        if limits.memory_bytes != args.memory:
+            print(f"Memory: {memory_note}.", file=sys.stderr, flush=True)
         result = grade_folder(args.submissions, args.out, settings, args.jobs, args.only,
                               progress=not args.no_progress, report=not args.no_report)
     except (BatchError, sandbox.SandboxError) as error:

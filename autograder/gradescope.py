@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from autograder import otter_tests, pipeline, results, sandbox
-from autograder.settings import Settings
+from autograder.settings import Limits, Settings
 
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
 SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
@@ -48,7 +48,10 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     close_to_other_users(root / "source", root / "submission", root / "results")
     # The same path as make grade's: a safe copy (regular files only, no symbolic link into the
     # reference, size caps, line endings normalized), then the judge.
-    settings = Settings(timeout=GRADING_SECONDS, sandbox=sandbox.protections().level)
+    limits, memory_note = sandbox.fit_to_container(Limits(), sandbox.container_limit())
+    print(memory_note, flush=True)
+    settings = Settings(timeout=GRADING_SECONDS, limits=limits,
+                        sandbox=sandbox.protections().level)
     with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
         try:
             pipeline.check_the_grader(settings, Path(scratch) / "self-check", reference_dir)
@@ -67,6 +70,7 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     for test in data["tests"]:
         test["visibility"] = tests_visibility()
     data["extra_data"]["sandbox"] = sandbox.protections().summary
+    data["extra_data"]["memory"] = memory_note
     results.write_json_atomic(root / "results" / "results.json", data)
     return data
 

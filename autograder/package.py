@@ -1,12 +1,14 @@
 """Build the Gradescope autograder zip (`make autograder`).
 
-`otter generate` makes the scaffolding Gradescope needs: setup.sh (installs Miniforge and an
-environment with Python 3.11 and the project's pinned requirements), environment.yml and
-otter_config.json. Into it go the trusted judge (`files/autograder/`) and the reference package
-(`files/reference/cs231n/`), otter test files (`tests/`, one test case per hidden check, each
-asking the judge's verdict: see otter_tests.py), and our own `run_autograder`, which grades the
-submission's package with the judge and scores it through those test files. otter's own run_otter.py is left out: it executes the student's notebook and
-unpickles its log inside the grading process, which is exactly what the judge exists to avoid.
+`otter generate` makes the scaffolding Gradescope expects (otter_config.json, the otter test
+files' layout). Into it go the trusted judge (`files/autograder/`), the reference package
+(`files/reference/cs231n/`), the handout's package (`files/handout/`, which completes an upload of
+loose files), otter test files (`tests/`, one test case per hidden check, each asking the judge's
+verdict: see otter_tests.py), and our own entry points: `setup.sh` (Miniforge's Python 3.11 with
+exactly the tested environment: requirements.txt under constraints.txt, both shipped, plus the
+sandbox's tools) and `run_autograder` (grades the submission's package with the judge and scores
+it through those test files). otter's run_otter.py is left out: it executes the student's
+notebook and unpickles its log inside the grading process, which is what the judge exists to avoid.
 """
 
 from __future__ import annotations
@@ -26,34 +28,76 @@ from autograder.build import ZIP_TIMESTAMP, BuildError
 
 ZIP_PATH = paths.DIST / "autograder.zip"
 
-RUN_AUTOGRADER = """\
+# Gradescope's layout: this zip unpacked in /autograder/source, the upload in
+# /autograder/submission, results.json expected in /autograder/results.
+ENVIRONMENT_PREFIX = "/root/miniforge3/envs/otter-env"
+
+RUN_AUTOGRADER = f"""\
 #!/usr/bin/env bash
-# Gradescope entry point: grade /autograder/submission with the trusted judge shipped in files/.
+# Gradescope runs this for every submission: grade /autograder/submission with the trusted judge
+# in files/, using the environment setup.sh built (its Python directly: no activation to fail).
+# AUTOGRADER_ROOT and AUTOGRADER_PYTHON exist for the project's quick tests; Gradescope sets neither.
 set -u
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-if [ -x /root/miniforge3/bin/mamba ]; then
-  export PATH=/root/miniforge3/bin:$PATH
-  eval "$(mamba shell hook --shell bash)"
-  mamba activate otter-env
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{AUTOGRADER_PYTHON:-{ENVIRONMENT_PREFIX}/bin/python}}"
+status=0
+if [ -x "$PYTHON" ]; then
+  cd "$ROOT/source/files" && "$PYTHON" -m autograder.gradescope --root "$ROOT" || status=$?
+else
+  echo "no Python at $PYTHON: setup.sh did not finish building the environment" >&2
+  status=127
 fi
-cd "$ROOT/source/files"
-python -m autograder.gradescope --root "$ROOT"
-status=$?
 # The last resort: whatever failed above, the student gets a results.json that says so.
 if [ "$status" -ne 0 ] || [ ! -s "$ROOT/results/results.json" ]; then
   mkdir -p "$ROOT/results"
-  printf '%s\\n' '{"score": 0, "output": "The autograder failed before grading your submission, through no fault of yours; the course staff will regrade it. (For the staff: the grader exited with status '"$status"'; its output is below.)", "output_format": "text", "visibility": "visible", "stdout_visibility": "visible", "extra_data": {"status": "autograder failed"}, "tests": []}' > "$ROOT/results/results.json"
+  printf '%s\\n' '{{"score": 0, "output": "The autograder failed before grading your submission, through no fault of yours; the course staff will regrade it. (For the staff: the grader exited with status '"$status"'; its output is below.)", "output_format": "text", "visibility": "visible", "stdout_visibility": "visible", "extra_data": {{"status": "autograder failed"}}, "tests": []}}' > "$ROOT/results/results.json"
 fi
 exit 0
 """
 
-# Appended to otter's setup.sh: the sandbox of autograder/sandbox/. Workers run as uids that no
-# account owns (one per worker), so no user needs creating; they must be able to reach the Python
-# environment that otter installs under /root (o+x: pass through, not list).
-SETUP_SANDBOX = """
-# The sandbox student code runs in (files/autograder/sandbox/): bubblewrap and setpriv.
-apt-get install -y bubblewrap util-linux
+# Replaces otter's setup.sh, which installs what this autograder never uses (nb_conda_kernels,
+# Playwright's browser, LaTeX for otter's PDFs) and pins only the direct requirements.
+MINIFORGE_VERSION = "25.3.1-0"
+SETUP_SH = f"""\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root on Ubuntu 22.04, to build the image every submission is graded
+# in. Every step is needed; any failure stops the build, so the upload page shows the error.
+set -euxo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SOURCE=/autograder/source
+PREFIX=/root/miniforge3
+
+# The sandbox student code runs in (files/autograder/sandbox/): bubblewrap and setpriv; iptables
+# closes the workers' network where the container forbids namespaces; wget fetches Miniforge.
+apt-get update
+apt-get install -y --no-install-recommends bubblewrap util-linux iptables wget ca-certificates
+
+# Python 3.11 (environment.yml), then exactly the tested environment: the project's requirements
+# with every package pinned by constraints.txt.
+wget -nv -O /tmp/miniforge.sh \
+  "https://github.com/conda-forge/miniforge/releases/download/{MINIFORGE_VERSION}/Miniforge3-Linux-$(uname -m).sh"
+bash /tmp/miniforge.sh -b -p "$PREFIX"
+"$PREFIX/bin/mamba" env create -f "$SOURCE/environment.yml"
+"{ENVIRONMENT_PREFIX}/bin/python" -m pip install --no-cache-dir \
+  -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
+"{ENVIRONMENT_PREFIX}/bin/python" -m pip check
+
+# Workers run as uids no account owns: they pass through /root to the environment (not list it).
 chmod o+x /root
+
+# The image works: the judge imports, the sandbox's tools are there.
+cd "$SOURCE/files" && "{ENVIRONMENT_PREFIX}/bin/python" -c "import autograder.gradescope"
+command -v bwrap setpriv
+"""
+
+ENVIRONMENT_YML = """\
+# The Python setup.sh installs the pinned requirements into (requirements.txt, constraints.txt).
+name: otter-env
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - pip
 """
 
 DROPPED = {"run_otter.py"}
@@ -84,14 +128,18 @@ def run_otter_generate(folder: Path, names: list[str], output: Path) -> None:
 
 
 def finish(generated: Path, destination: Path) -> None:
-    """Rewrite otter's zip: our run_autograder, no run_otter.py, fixed timestamps and modes."""
+    """Rewrite otter's zip: our run_autograder, setup.sh, environment.yml and pins, no
+    run_otter.py, fixed timestamps and modes."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(generated) as source, \
             zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as target:
         entries = {name: source.read(name) for name in source.namelist()
                    if not name.endswith("/") and name not in DROPPED}
         entries["run_autograder"] = RUN_AUTOGRADER.encode()
-        entries["setup.sh"] = entries["setup.sh"].rstrip(b"\n") + b"\n" + SETUP_SANDBOX.encode()
+        entries["setup.sh"] = SETUP_SH.encode()
+        entries["environment.yml"] = ENVIRONMENT_YML.encode()
+        for pins in ("requirements.txt", "constraints.txt"):
+            entries[pins] = (paths.ROOT / pins).read_bytes()
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -20,7 +20,8 @@ kernel counts them per uid) and a minimal environment. `BN_SANDBOX` chooses: `au
 the strongest that works here), `full`, `namespaces`, `uid`, or `off` (= `limits`).
 
 The package: `levels` (choosing the level), `command` (building the worker's command: scratch,
-bwrap/setpriv, environment, limits), `process` (starting a worker, killing it and cleaning up).
+bwrap/setpriv, environment, limits), `memory` (fitting workers' memory to the container),
+`process` (starting a worker, killing it and cleaning up).
 What a worker runs is autograder/runtime, copied as a folder; /proc is read by autograder.procfs.
 """
 
@@ -33,8 +34,10 @@ from autograder.sandbox.levels import (
     SandboxError,
     protections,
 )
+from autograder.sandbox.memory import container_limit, fit_to_container
 from autograder.sandbox.process import WorkerProcess, signal_hint, start_worker
 from autograder.settings import Limits
 
 __all__ = ["LEVELS", "NAMESPACED", "OWN_UID", "SETTING", "Limits", "Protections", "SandboxError",
-           "WorkerProcess", "protections", "signal_hint", "start_worker"]
+           "WorkerProcess", "container_limit", "fit_to_container", "protections", "signal_hint",
+           "start_worker"]

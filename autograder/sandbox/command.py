@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.sandbox.levels import NAMESPACED, OWN_UID
+from autograder.sandbox.memory import prefer_to_kill_me
 from autograder.settings import Limits
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"  # copied as a whole
@@ -76,6 +77,12 @@ def make_scratch(parent: Path, level: str, uid: int | None,
     for path in [runtime, *runtime.rglob("*"), scratch / "submission", package,
                  *package.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    if level in OWN_UID:
+        # Only its own worker may read a package copy: at level uid, another worker (the
+        # student's, beside the speed check's reference worker) could find this folder in /proc.
+        for path in [scratch / "submission", package, *package.rglob("*")]:
+            os.chown(path, uid, uid)
+        os.chmod(scratch / "submission", 0o700)
     work = scratch / "work"
     work.mkdir(mode=0o700)
     if level == "uid":
@@ -202,6 +209,7 @@ def worker_environment(work: Path) -> dict[str, str]:
 def apply_limits(limits: Limits, level: str):
     """The preexec function that sets the worker's resource limits (after fork, before exec)."""
     def apply() -> None:
+        prefer_to_kill_me()
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
