@@ -106,6 +106,19 @@ def check_the_grader(settings: Settings, scratch: Path) -> None:
         raise BatchError(str(broken)) from None
 
 
+def secure_the_sandbox(level: str, submissions: Path, out: Path) -> None:
+    """Close OUT to other users (earlier gradings too hold copies of submissions), and at the
+    uid level make sure a worker reaches no secret: the reference, the hidden checks, the
+    submissions, OUT."""
+    sandbox.close_to_others(out)
+    try:
+        notes = sandbox.secure(level, [*paths.SECRETS, submissions, out])
+    except sandbox.SandboxError as error:
+        raise BatchError(str(error)) from None
+    for note in notes:
+        print(f"Sandbox: {note}.", file=sys.stderr, flush=True)
+
+
 def check_questions(settings: Settings) -> None:
     unknown = [q for q in settings.questions or [] if q not in QUESTIONS]
     if unknown:
@@ -138,6 +151,7 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
         if not chosen:
             raise BatchError(f"no submission named {only!r} in {submissions}")
     out.mkdir(parents=True, exist_ok=True)
+    secure_the_sandbox(settings.sandbox, submissions, out)
     with locked(out):
         gradebook.sweep(out, found)
         keys = {s.name: cache_key(s.path, settings) for s in found}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -37,15 +36,17 @@ SHIPPED_TESTS = SOURCE / "tests"
 GRADING_SECONDS = 420.0
 
 
-def close_to_other_users(*folders: Path) -> None:
-    """Mode 0700 on each folder that exists (only root, the grader, may enter)."""
-    for folder in folders:
-        if folder.is_dir() and os.geteuid() == folder.stat().st_uid:
-            folder.chmod(0o700)
-
-
 def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
-    close_to_other_users(root / "source", root / "submission", root / "results")
+    # Closed to every user but root, the grader; at the uid level checked as a worker's uid.
+    secrets = [root / "source", root / "submission", root / "results"]
+    for folder in secrets:
+        sandbox.close_to_others(folder)
+    try:
+        sandbox_notes = sandbox.secure(sandbox.protections().level, secrets)
+    except sandbox.SandboxError as error:
+        return write_failure(root, str(error))
+    for note in sandbox_notes:
+        print(f"Sandbox: {note}.", flush=True)
     # The same path as make grade's: a safe copy (regular files only, no symbolic link into the
     # reference, size caps, line endings normalized), then the judge.
     limits, memory_note = sandbox.fit_to_container(Limits(), sandbox.container_limit())
@@ -69,7 +70,7 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
         grade, {name: round(test_file.score, 4) for name, test_file in scored.items()}, notes)
     for test in data["tests"]:
         test["visibility"] = tests_visibility()
-    data["extra_data"]["sandbox"] = sandbox.protections().summary
+    data["extra_data"]["sandbox"] = "; ".join([sandbox.protections().summary, *sandbox_notes])
     data["extra_data"]["memory"] = memory_note
     results.write_json_atomic(root / "results" / "results.json", data)
     return data

@@ -16,6 +16,10 @@ HANDOUT_TOP = "BatchNormalization"
 # The reference package the judge compares against.
 REFERENCE_PACKAGE = SOLUTIONS / PACKAGE_NAME
 # The student's two files, relative to a submission folder (or to SOLUTIONS).
+# What a worker must never read (sandbox.secure closes them at the uid level): the reference and
+# the master with its solutions, the hidden checks (the judge's code), the built zips and demo.
+SECRETS = (ASSIGNMENT, SOLUTIONS, ROOT / "autograder", DIST)
+
 LAYERS_FILE = f"{PACKAGE_NAME}/layers.py"
 FC_NET_FILE = f"{PACKAGE_NAME}/classifiers/fc_net.py"
 # The files students edit, by the name a loose upload of each would have.

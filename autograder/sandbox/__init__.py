@@ -21,6 +21,7 @@ the strongest that works here), `full`, `namespaces`, `uid`, or `off` (= `limits
 
 The package: `levels` (choosing the level), `command` (building the worker's command: scratch,
 bwrap/setpriv, environment, limits), `memory` (fitting workers' memory to the container),
+`reach` (at the uid level: what a worker can reach, closed, and its network blocked),
 `process` (starting a worker, killing it and cleaning up).
 What a worker runs is autograder/runtime, copied as a folder; /proc is read by autograder.procfs.
 """
@@ -35,9 +36,10 @@ from autograder.sandbox.levels import (
     protections,
 )
 from autograder.sandbox.memory import container_limit, fit_to_container
+from autograder.sandbox.reach import close_to_others, secure
 from autograder.sandbox.process import WorkerProcess, signal_hint, start_worker
 from autograder.settings import Limits
 
 __all__ = ["LEVELS", "NAMESPACED", "OWN_UID", "SETTING", "Limits", "Protections", "SandboxError",
-           "WorkerProcess", "container_limit", "fit_to_container", "protections", "signal_hint",
-           "start_worker"]
+           "WorkerProcess", "close_to_others", "container_limit", "fit_to_container", "protections", "signal_hint",
+           "secure", "start_worker"]

@@ -34,6 +34,8 @@ INSIDE = Path("/sandbox")
 INSIDE_SUBMISSION = INSIDE / "submission"
 INSIDE_RUNTIME = INSIDE / "runtime"
 INSIDE_WORK = INSIDE / "work"
+# Shown to every namespaced worker as the host has them.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
 def worker_uid() -> int:
@@ -108,17 +110,30 @@ def work_dir(scratch: Path, level: str) -> Path:
     return INSIDE_WORK if level in NAMESPACED else scratch / "work"
 
 
+def _loaded_library_folders() -> set[str]:
+    """Folders of the shared libraries this interpreter has loaded (libpython, for one, may live
+    outside its prefix: an interpreter built with an absolute run path)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return set()
+    return {str(Path(line.split(maxsplit=5)[5]).parent) for line in maps.splitlines()
+            if len(line.split(maxsplit=5)) == 6 and ".so" in line.rsplit("/", 1)[-1]}
+
+
 def _python_roots() -> list[Path]:
-    """Folders the worker's Python needs: its prefixes and wherever numpy is installed."""
+    """Folders the worker's Python needs: its prefixes, its shared libraries and wherever numpy
+    is installed."""
     import numpy
 
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
                   str(Path(numpy.__file__).resolve().parents[1]),
-                  str(Path(sys.executable).resolve().parent.parent)}
+                  str(Path(sys.executable).resolve().parent.parent),
+                  *_loaded_library_folders()}
     roots = []
     for candidate in sorted(candidates, key=len):
         path = Path(candidate).resolve()
-        if path == Path("/") or path.is_relative_to("/usr") or any(
+        if path == Path("/") or any(path.is_relative_to(system) for system in SYSTEM) or any(
                 path.is_relative_to(root) for root in roots):
             continue
         roots.append(path)
@@ -128,7 +143,7 @@ def _python_roots() -> list[Path]:
 def _system_binds() -> list[str]:
     """/usr read-only; /bin, /lib... as the host has them (symlinks into /usr, or folders)."""
     args = ["--ro-bind", "/usr", "/usr"]
-    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+    for name in SYSTEM[1:]:
         if os.path.islink(name):
             args += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):

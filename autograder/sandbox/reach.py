@@ -1,0 +1,99 @@
+"""At the `uid` level only file permissions and the firewall keep a worker from what it must not
+reach: check it as a worker's uid before grading, close what the grader owns, or refuse.
+
+`secure(level, secrets)` does, at the `uid` level (other levels need nothing of it: bubblewrap
+shows a worker none of these folders and no network):
+
+- asks a process running as a fresh worker uid which of `secrets` (the reference, the hidden
+  checks, the other submissions, the output folder) it can read, list or pass through;
+- closes those the grader owns to other users (`chmod o-rwx`) and asks again;
+- raises `SandboxError` naming what is still within reach and how to close it;
+- blocks the network of every worker uid with iptables/ip6tables (owner match) where the
+  machine allows it, and says so where it does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder.sandbox.command import UID_BASE, worker_uid
+from autograder.sandbox.levels import SandboxError
+
+# Every uid worker_uid() can return: (pid << 4 | counter) with pids below 2**22 (Linux's most).
+UID_LAST = UID_BASE + (2**22 << 4) + 15
+# Run as the worker's uid: which of the paths it can read, list, or pass through (a folder it can
+# pass through gives away every file whose name can be guessed: cs231n/layers.py, say).
+REACH_PROBE = r"""
+import json, os, sys
+print(json.dumps([top for top in json.loads(sys.argv[1])
+                  if os.access(top, os.R_OK) or (os.path.isdir(top) and os.access(top, os.X_OK))]))
+"""
+
+
+def reachable(paths: list[Path]) -> list[Path]:
+    """Those of `paths` that a process of a fresh worker uid can read, list or pass through."""
+    existing = [str(Path(path).resolve()) for path in paths if Path(path).exists()]
+    if not existing:
+        return []
+    uid = worker_uid()
+    command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+               sys.executable, "-I", "-S", "-c", REACH_PROBE, json.dumps(existing)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/",
+                          stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
+    if done.returncode != 0:
+        raise SandboxError(f"could not check what a worker can reach: {done.stderr.strip()}")
+    return [Path(path) for path in json.loads(done.stdout)]
+
+
+def close_to_others(path: Path) -> bool:
+    """chmod o-rwx `path` if it exists and this process owns it; whether it did."""
+    try:
+        info = Path(path).stat()
+    except FileNotFoundError:
+        return False
+    if info.st_uid != os.geteuid():
+        return False
+    Path(path).chmod(stat.S_IMODE(info.st_mode) & ~0o007)
+    return True
+
+
+def block_network() -> str:
+    """Reject every packet a worker uid sends (IPv4 and IPv6); say what was done."""
+    rule = ["OUTPUT", "-m", "owner", "--uid-owner", f"{UID_BASE}-{UID_LAST}", "-j", "REJECT"]
+    done = []
+    for tool in ("iptables", "ip6tables"):
+        if shutil.which(tool) is None:
+            return f"network NOT blocked: {tool} is not installed (make sandbox-tools installs it)"
+        present = subprocess.run([tool, "-w", "-C", *rule], capture_output=True)
+        if present.returncode != 0:
+            added = subprocess.run([tool, "-w", "-A", *rule], capture_output=True, text=True)
+            if added.returncode != 0:
+                return f"network NOT blocked: {tool} refused ({added.stderr.strip()})"
+        done.append(tool)
+    return f"network blocked for worker uids ({' and '.join(done)} owner rule)"
+
+
+def secure(level: str, secrets: list[Path]) -> list[str]:
+    """Make sure a worker at `level` reaches none of `secrets`; return what was done, for the
+    log. Raises SandboxError, saying how to fix it, when something stays within reach."""
+    if level != "uid":
+        return []
+    notes = []
+    open_paths = reachable(secrets)
+    closed = [path for path in open_paths if close_to_others(path)]
+    if closed:
+        notes.append("closed to other users: " + ", ".join(map(str, closed)))
+    still = reachable(open_paths) if closed else open_paths
+    if still:
+        raise SandboxError(
+            "at sandbox level 'uid' student code could read " + ", ".join(map(str, still)) +
+            " (not the grader's to close). Run `chmod o-rwx` on them (and on any copy of the "
+            "reference or of submissions), or grade where bubblewrap works (level full)")
+    notes.append(block_network())
+    return notes

@@ -1,0 +1,233 @@
+"""The shipped zip, run exactly as shipped in a container of Gradescope's default size (768 MB,
+half a CPU, 10 minutes; see gradescope_container.py), at the `full` and the `uid` sandbox levels.
+
+Each upload must get a results.json with the partial credit it deserves, within 5 minutes: the
+reference (full marks, the speed verdict right at half a CPU), the template, a hang in one
+function, a function that touches 2 GiB, four processes that together exhaust the container (the
+OOM killer must take a worker, never the judge), a fork flood, and loose files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from autograder import package, paths, variants
+from autograder.checks import QUESTIONS
+import gradescope_container as container
+
+FULL_MARKS = sum(question.points for question in QUESTIONS.values())
+DONE_WITHIN = 300  # seconds: the issue's bound, half of Gradescope's limit
+LEVELS = ("full", "uid")
+
+HANG = '''
+
+def batchnorm_backward_alt(dout, cache):
+    while True:
+        pass
+'''
+
+# 2 GiB, written a MiB at a time (pages really touched), then the honest answer.
+HOARD = '''
+
+_honest_batchnorm_forward = batchnorm_forward
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    hoard = []
+    for _ in range(2048):
+        hoard.append(np.full(2**17, 1.0))
+    return _honest_batchnorm_forward(x, gamma, beta, bn_param)
+'''
+
+# Four processes of 300 MiB each: every one within its own cap, together past the container's
+# 768 MB, so the kernel's OOM killer must choose (it must choose a worker, never the judge).
+FORKED_HOARD = '''
+
+import os as _os
+import time as _time
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    for _ in range(3):
+        if _os.fork() == 0:
+            break
+    hoard = [np.full(2**17, 1.0) for _ in range(300)]
+    _time.sleep(60)
+'''
+
+FORK_FLOOD = '''
+
+import os as _os
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    while True:
+        try:
+            _os.fork()
+        except OSError:
+            pass
+'''
+
+
+def exported(package_folder: Path):
+    """The upload as the notebook's export makes it: cs231n/ at the root."""
+    def lay_out(submission: Path) -> None:
+        shutil.copytree(package_folder / paths.PACKAGE_NAME, submission / paths.PACKAGE_NAME,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return lay_out
+
+
+def reference_with(folder: Path, text: str) -> Path:
+    """The reference package with `text` appended to layers.py."""
+    variants.make_variant(folder)
+    return variants.append_text(folder, paths.LAYERS_FILE, text)
+
+
+def loose(submission: Path) -> None:
+    for name in (paths.LAYERS_FILE, paths.FC_NET_FILE):
+        shutil.copyfile(paths.SOLUTIONS / name, submission / Path(name).name)
+
+
+def uploads(folder: Path) -> dict:
+    return {
+        "reference": exported(paths.SOLUTIONS),
+        "template": exported(paths.STUDENT_TEMPLATE),
+        "hang": exported(reference_with(folder / "hang", HANG)),
+        "hoard 2 GiB": exported(reference_with(folder / "hoard", HOARD)),
+        "fork flood": exported(reference_with(folder / "flood", FORK_FLOOD)),
+        "forked hoard": exported(reference_with(folder / "forked-hoard", FORKED_HOARD)),
+        "loose files": loose,
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every upload at every level, two containers at a time (each gets half a CPU)."""
+    try:
+        container.check_machine()
+    except container.NoContainer as why:
+        pytest.skip(f"cannot run Gradescope's container here: {why}")
+    scratch = tmp_path_factory.mktemp("container")
+    autograder_zip = package.build_autograder_zip(scratch / "autograder.zip")
+    made_mount_point = container.autograder_mount_point()
+    try:
+        cases = uploads(scratch / "uploads")
+        jobs = {(level, case): (lay_out, scratch / f"{level}-{index}")
+                for level in LEVELS for index, (case, lay_out) in enumerate(cases.items())}
+        for _, folder in jobs.values():
+            folder.mkdir()
+
+        def run(key):
+            lay_out, folder = jobs[key]
+            return container.run_in_container(autograder_zip, lay_out, folder, key[0],
+                                              f"{key[0]}-{folder.name}")
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = dict(zip(jobs, pool.map(run, jobs)))
+    except container.NoContainer as why:
+        pytest.skip(f"cannot run Gradescope's container here: {why}")
+    finally:
+        if made_mount_point:
+            Path("/autograder").rmdir()
+    print("\n" + container.describe(results))
+    return results
+
+
+def scores(run: container.Run) -> dict[str, float]:
+    assert run.results is not None, f"no results.json:\n{run.output[-3000:]}"
+    return {test["name"]: test["score"] for test in run.results["tests"]}
+
+
+def test_outputs(run: container.Run) -> str:
+    return "\n".join(test["output"] for test in run.results["tests"])
+
+
+def check_run(run: container.Run, level: str) -> dict[str, float]:
+    """What every run must show: results.json in time, graded at `level`, the container's
+    memory seen by the grader."""
+    per_question = scores(run)
+    assert run.seconds < DONE_WITHIN, f"took {run.seconds:.0f} s"
+    extra = run.results["extra_data"]
+    assert extra["sandbox"].startswith(f"sandbox level '{level}'"), extra["sandbox"]
+    assert "container memory limit 768 MiB" in extra["memory"], extra["memory"]
+    assert set(per_question) == set(QUESTIONS)
+    return per_question
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_reference_gets_full_marks_with_the_speed_verdict_right(runs, level):
+    run = runs[(level, "reference")]
+    per_question = check_run(run, level)
+    assert run.results["score"] == FULL_MARKS, run.results["output"]
+    assert per_question["bn_backward_alt_speed"] == QUESTIONS["bn_backward_alt_speed"].points
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_template_gets_zero_with_its_stub_messages(runs, level):
+    run = runs[(level, "template")]
+    check_run(run, level)
+    assert run.results["score"] == 0
+    assert all("not implemented yet" in test["output"] for test in run.results["tests"])
+
+
+def assert_untouched(per_question: dict[str, float], names: tuple[str, ...]) -> None:
+    """The questions that never call the misbehaving function keep their full marks."""
+    lost = {name: per_question[name] for name in names
+            if per_question[name] != QUESTIONS[name].points}
+    assert not lost, f"questions that do not call it lost points: {lost}"
+
+
+BATCHNORM_FORWARD_FREE = ("ln_forward", "ln_backward", "fc_net_layernorm")
+LAYERNORM_FORWARD_FREE = ("bn_forward_train", "bn_forward_test", "bn_backward",
+                          "bn_backward_alt", "bn_backward_alt_speed", "fc_net_batchnorm")
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_hang_costs_only_the_questions_that_call_it(runs, level):
+    run = runs[(level, "hang")]
+    per_question = check_run(run, level)
+    assert per_question["bn_backward_alt"] == per_question["bn_backward_alt_speed"] == 0
+    # The reference's net calls batchnorm_backward_alt too: only the net's batchnorm question
+    # may lose its gradient checks beside the two alt questions.
+    assert_untouched(per_question, ("bn_forward_train", "bn_forward_test", "bn_backward",
+                                    "ln_forward", "ln_backward", "fc_net_layernorm"))
+    assert "timed out after 20 s" in test_outputs(run)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_touching_2_gib_costs_only_the_hoarding_function(runs, level):
+    run = runs[(level, "hoard 2 GiB")]
+    per_question = check_run(run, level)
+    assert per_question["bn_forward_train"] == 0
+    assert "MemoryError" in test_outputs(run)
+    assert_untouched(per_question, BATCHNORM_FORWARD_FREE)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_oom_killer_takes_a_worker_never_the_judge(runs, level):
+    run = runs[(level, "forked hoard")]
+    per_question = check_run(run, level)  # results.json written: the judge survived
+    assert run.results["extra_data"]["status"] == "ok"
+    assert per_question["ln_forward"] == 0
+    assert_untouched(per_question, LAYERNORM_FORWARD_FREE)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_fork_flood_costs_only_the_questions_that_call_it(runs, level):
+    run = runs[(level, "fork flood")]
+    per_question = check_run(run, level)
+    assert per_question["ln_forward"] == 0
+    assert_untouched(per_question, LAYERNORM_FORWARD_FREE)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_loose_files_are_placed_and_graded_in_full(runs, level):
+    run = runs[(level, "loose files")]
+    check_run(run, level)
+    assert run.results["score"] == FULL_MARKS, run.results["output"]
+    for placed in ("layers.py as cs231n/layers.py", "fc_net.py as cs231n/classifiers/fc_net.py"):
+        assert placed in run.results["output"], run.results["output"]
