@@ -527,3 +527,56 @@ def test_a_grader_that_cannot_grade_here_refuses_before_grading_anyone(small, mo
     with pytest.raises(batch.BatchError, match="the test's reason"):
         quick(subs, out)
     assert not list(out.glob(f"*/{gradebook.RECORD}"))
+
+
+# The uid level (root, no namespaces) -----------------------------------------------------------
+
+SNOOP = '''
+
+def _readable_references(roots):
+    """Every layers.py under `roots` that this process can open, its own excepted."""
+    import os
+    own = os.path.realpath(os.path.dirname(__file__))
+    found = []
+    for root in roots:
+        for folder, _, files in os.walk(root):
+            if "layers.py" in files and os.path.realpath(folder) != own:
+                try:
+                    open(os.path.join(folder, "layers.py")).close()
+                    found.append(folder)
+                except OSError:
+                    pass
+    return found
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    raise RuntimeError("HITS:" + repr(_readable_references(ROOTS)))
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid level needs root")
+def test_the_uid_level_grades_in_full_from_a_private_folder_and_hides_the_secrets(
+        tmp_path, monkeypatch):
+    """OUT in a folder other users cannot enter (a mkdtemp folder, as /root is): the reference
+    still grades in full; a submission that searches the reference, the repository's other
+    secrets, the submissions and OUT for a layers.py to import finds none it can read."""
+    monkeypatch.setenv(sandbox.SETTING, "uid")
+    sandbox.protections.cache_clear()
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    subs, out = private / "subs", private / "out"
+    subs.mkdir()
+    roots = [*map(str, paths.SECRETS), str(subs), str(out)]
+    export(subs / "reference.zip", package(tmp_path))
+    export(subs / "snoop.zip", package(tmp_path, append=SNOOP.replace("ROOTS", repr(roots))))
+    try:
+        result = quick(subs, out)
+    finally:
+        sandbox.protections.cache_clear()
+    rows = by_name(result.rows)
+    assert "'uid'" in result.sandbox
+    assert rows["reference"]["total"] == rows["reference"]["bn_forward_train"] == "10"
+    snooped = json.dumps(record(out, "snoop"))
+    assert "HITS:[]" in snooped, snooped[:3000]
+    for secret in (*paths.SECRETS, out):
+        assert secret.stat().st_mode & 0o007 == 0, f"{secret} left open to other users"

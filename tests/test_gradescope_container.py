@@ -142,7 +142,7 @@ def scores(run: container.Run) -> dict[str, float]:
     return {test["name"]: test["score"] for test in run.results["tests"]}
 
 
-def test_outputs(run: container.Run) -> str:
+def outputs_of(run: container.Run) -> str:
     return "\n".join(test["output"] for test in run.results["tests"])
 
 
@@ -154,6 +154,8 @@ def check_run(run: container.Run, level: str) -> dict[str, float]:
     extra = run.results["extra_data"]
     assert extra["sandbox"].startswith(f"sandbox level '{level}'"), extra["sandbox"]
     assert "container memory limit 768 MiB" in extra["memory"], extra["memory"]
+    if level == "uid":
+        assert "network blocked for worker uids" in extra["sandbox"], extra["sandbox"]
     assert set(per_question) == set(QUESTIONS)
     return per_question
 
@@ -195,7 +197,7 @@ def test_a_hang_costs_only_the_questions_that_call_it(runs, level):
     # may lose its gradient checks beside the two alt questions.
     assert_untouched(per_question, ("bn_forward_train", "bn_forward_test", "bn_backward",
                                     "ln_forward", "ln_backward", "fc_net_layernorm"))
-    assert "timed out after 20 s" in test_outputs(run)
+    assert "timed out after 20 s" in outputs_of(run)
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -203,7 +205,7 @@ def test_touching_2_gib_costs_only_the_hoarding_function(runs, level):
     run = runs[(level, "hoard 2 GiB")]
     per_question = check_run(run, level)
     assert per_question["bn_forward_train"] == 0
-    assert "MemoryError" in test_outputs(run)
+    assert "MemoryError" in outputs_of(run)
     assert_untouched(per_question, BATCHNORM_FORWARD_FREE)
 
 
