@@ -33,8 +33,8 @@ solutions: $(STAMP) template ## Execute the solved notebook in solutions/ (with 
 handout: $(STAMP) template ## Zip student_template/ into dist/ for students
 	$(PY) -c 'from autograder import build, paths; print("wrote", build.zip_folder(paths.STUDENT_TEMPLATE, paths.ROOT / "$(HANDOUT)", paths.HANDOUT_TOP))'
 
-autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder.zip (VISIBILITY=visible|after_due_date|after_published|hidden)
-	$(PY) -m autograder.package $(if $(VISIBILITY),--visibility $(VISIBILITY))
+autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder.zip (VISIBILITY=visible|after_due_date|after_published|hidden, TIME_LIMIT=<Gradescope timeout, s>)
+	$(PY) -m autograder.package $(if $(VISIBILITY),--visibility $(VISIBILITY)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
 	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir $(CURDIR)/data

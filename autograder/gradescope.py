@@ -51,7 +51,7 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     # reference, size caps, line endings normalized), then the judge.
     limits, memory_note = sandbox.fit_to_container(Limits(), sandbox.container_limit())
     print(memory_note, flush=True)
-    settings = Settings(timeout=GRADING_SECONDS, limits=limits,
+    settings = Settings(timeout=grading_seconds(), limits=limits,
                         sandbox=sandbox.protections().level)
     with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
         try:
@@ -83,14 +83,26 @@ def has_written_answers(submission: Path) -> bool:
     return any(submission.glob(PDF_NAME)) or any(submission.glob(f"*/{PDF_NAME}"))
 
 
+def shipped_setting(name: str, default, valid) -> object:
+    """One setting of `make autograder` (gradescope.json), or `default` if absent or invalid."""
+    try:
+        value = json.loads(SHIPPED_SETTINGS.read_text())[name]
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+    return value if valid(value) else default
+
+
 def tests_visibility() -> str:
     """When students see each question's test: `make autograder VISIBILITY=...` (default
     visible; the overall output and score are always visible)."""
-    try:
-        value = json.loads(SHIPPED_SETTINGS.read_text())["visibility"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return "visible"
-    return value if value in VISIBILITIES else "visible"
+    return shipped_setting("visibility", "visible", lambda value: value in VISIBILITIES)
+
+
+def grading_seconds() -> float:
+    """How long the judge may grade: `make autograder TIME_LIMIT=...` sets it to 70 % of the
+    assignment's timeout on Gradescope (default 420 s of 600)."""
+    return float(shipped_setting("grading_seconds", GRADING_SECONDS,
+                                 lambda value: isinstance(value, (int, float)) and value >= 60))
 
 
 def write_failure(root: Path, reason: str) -> dict:

@@ -100,6 +100,11 @@ dependencies:
   - pip
 """
 
+# Gradescope's default timeout, and the share of it the judge may use: the rest is for starting
+# Python, the self-check, and writing results.json before Gradescope stops the run.
+DEFAULT_TIME_LIMIT = 600.0
+GRADING_SHARE = 0.7
+
 DROPPED = {"run_otter.py"}
 EXECUTABLE = {"run_autograder", "setup.sh"}
 
@@ -147,13 +152,16 @@ def finish(generated: Path, destination: Path) -> None:
             target.writestr(info, entries[name])
 
 
-def build_autograder_zip(destination: Path = ZIP_PATH, visibility: str = "visible") -> Path:
+def build_autograder_zip(destination: Path = ZIP_PATH, visibility: str = "visible",
+                         time_limit: float = DEFAULT_TIME_LIMIT) -> Path:
     """The zip to upload to Gradescope; `visibility` says when students see each question's test
-    (one of gradescope.VISIBILITIES)."""
+    (one of gradescope.VISIBILITIES), `time_limit` is the assignment's timeout on Gradescope, in
+    seconds (the judge stops itself at GRADING_SHARE of it, so results.json is written in time)."""
     with tempfile.TemporaryDirectory(prefix="bn-autograder-") as scratch:
         folder = Path(scratch)
         names = stage(folder)
-        (folder / "gradescope.json").write_text(json.dumps({"visibility": visibility}) + "\n")
+        shipped = {"visibility": visibility, "grading_seconds": GRADING_SHARE * time_limit}
+        (folder / "gradescope.json").write_text(json.dumps(shipped) + "\n")
         names.append("gradescope.json")
         generated = folder / "otter.zip"
         run_otter_generate(folder, names, generated)
@@ -167,9 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visibility", default="visible", choices=VISIBILITIES,
                         help="when students see each question's test on Gradescope (the overall "
                              "score and output are always visible; default %(default)s)")
+    parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
+                        help="the autograder timeout set on Gradescope, in seconds (default "
+                             "%(default)g: Gradescope's); the judge stops at "
+                             f"{GRADING_SHARE:.0%} of it, keeping the verdicts reached")
     args = parser.parse_args(argv)
+    if args.time_limit < 120:
+        parser.error("--time-limit below 120 s leaves too little to grade in (the reference "
+                     "takes about 10 s at half a CPU; a hang costs 20 s per function)")
     try:
-        path = build_autograder_zip(args.output, args.visibility)
+        path = build_autograder_zip(args.output, args.visibility, args.time_limit)
     except BuildError as error:
         print(f"autograder build failed: {error}", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import package, paths, sandbox
+from autograder import gradescope, package, paths, sandbox
 from autograder.checks import QUESTIONS
 
 
@@ -176,3 +176,14 @@ def test_a_grader_that_crashes_still_leaves_a_results_json(autograder_zip, tmp_p
     assert results["score"] == 0 and results["tests"] == []
     assert results["output"].startswith("The autograder failed before grading your submission")
     assert "exited with status 1" in results["output"]
+
+
+def test_instructors_give_their_timeout_and_the_judge_stops_within_it(tmp_path, monkeypatch):
+    built = package.build_autograder_zip(tmp_path / "short.zip", time_limit=300)
+    shipped = json.loads(zipfile.ZipFile(built).read("files/gradescope.json"))
+    assert shipped["grading_seconds"] == pytest.approx(210)
+    monkeypatch.setattr(gradescope, "SHIPPED_SETTINGS", tmp_path / "gradescope.json")
+    (tmp_path / "gradescope.json").write_text(json.dumps(shipped))
+    assert gradescope.grading_seconds() == pytest.approx(210)
+    (tmp_path / "gradescope.json").write_text('{"grading_seconds": "soon"}')
+    assert gradescope.grading_seconds() == gradescope.GRADING_SECONDS  # the default, not a crash
