@@ -106,13 +106,15 @@ def check_the_grader(settings: Settings, scratch: Path) -> None:
         raise BatchError(str(broken)) from None
 
 
-def secure_the_sandbox(level: str, submissions: Path, out: Path) -> None:
-    """Close OUT to other users (earlier gradings too hold copies of submissions), and at the
-    uid level make sure a worker reaches no secret: the reference, the hidden checks, the
-    submissions, OUT."""
+def secure_the_sandbox(level: str, submissions: Path, out: Path, forced: bool,
+                       reason: str) -> None:
+    """Close OUT to other users (earlier gradings too hold copies of submissions), and make sure
+    a worker reaches no secret: the reference, the hidden checks, the submissions, OUT (see
+    sandbox.secure: at the uid level checked as a worker's uid; the limits level refused unless
+    `forced`)."""
     sandbox.close_to_others(out)
     try:
-        notes = sandbox.secure(level, [*paths.SECRETS, submissions, out])
+        notes = sandbox.secure(level, [*paths.SECRETS, submissions, out], forced, reason)
     except sandbox.SandboxError as error:
         raise BatchError(str(error)) from None
     for note in notes:
@@ -145,13 +147,14 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
     except (sandbox.SandboxError, SubmissionsError) as error:
         raise BatchError(str(error)) from None
     # The level is probed once, here: every child grades at the same one.
+    forced = bool(settings.sandbox) or protections.forced
     settings = replace(settings, sandbox=settings.sandbox or protections.level)
     if only is not None:
         chosen = [s for s in found if only in (s.name, s.path.name)]
         if not chosen:
             raise BatchError(f"no submission named {only!r} in {submissions}")
     out.mkdir(parents=True, exist_ok=True)
-    secure_the_sandbox(settings.sandbox, submissions, out)
+    secure_the_sandbox(settings.sandbox, submissions, out, forced, protections.reason)
     with locked(out):
         gradebook.sweep(out, found)
         keys = {s.name: cache_key(s.path, settings) for s in found}

@@ -42,7 +42,9 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     for folder in secrets:
         sandbox.close_to_others(folder)
     try:
-        sandbox_notes = sandbox.secure(sandbox.protections().level, secrets)
+        protections = sandbox.protections()
+        sandbox_notes = sandbox.secure(protections.level, secrets, protections.forced,
+                                       protections.reason)
     except sandbox.SandboxError as error:
         return write_failure(root, str(error))
     for note in sandbox_notes:

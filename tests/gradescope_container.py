@@ -9,8 +9,13 @@ exactly as shipped (no environment variable, no PATH of ours) inside:
   environment lies where setup.sh puts it (/root/miniforge3/envs/otter-env): a self-contained
   CPython 3.11 install (the one the project's .venv was made from) with the project's pinned
   site-packages (built from requirements.txt and constraints.txt by `make venv`), both mounted
-  there, since nothing can be downloaded here. setup.sh's own step on it, `chmod o+x /root`, is
-  then run; /autograder is a bind of the run's folder.
+  there (site-packages read-only), since nothing can be downloaded here. setup.sh's own step on
+  it, `chmod o+x /root`, is then run; /autograder is a bind of the run's folder.
+
+With `run_setup` the zip's setup.sh itself builds that image first, as root, with only its
+downloads stubbed (apt-get, wget and the Miniforge installer, whose `mamba env create` mounts the
+environment); its pip install then runs for real with no index, on the read-only pins: it passes
+only if the shipped requirements and constraints are exactly the tested environment.
 
 At the `uid` level the container forbids namespaces: `bwrap` is replaced inside the mount
 namespace by one that fails the way bubblewrap does there, so the grader finds the level itself.
@@ -161,8 +166,49 @@ def lay_out(root: Path, autograder_zip: Path, lay_out_submission) -> None:
     lay_out_submission(root / "submission")
 
 
-def mount_script(root: Path, scratch: Path, level: str) -> str:
-    """The shell run in the private mount namespace: the image's layout, then run_autograder."""
+# Stand-ins for setup.sh's downloads (nothing can be downloaded here): the Miniforge installer
+# makes a `mamba` whose `env create` mounts the environment described above.
+STUB_APT_GET = """#!/bin/sh
+echo "apt-get $*" >> {log}
+[ -z "${{FAIL_APT:-}}" ] || exit 100
+"""
+STUB_WGET = """#!/bin/sh
+echo "wget $*" >> {log}
+while [ $# -gt 0 ]; do [ "$1" = "-O" ] && out=$2; shift; done
+cp {stubs}/miniforge-installer "$out"
+"""
+STUB_INSTALLER = """#!/bin/sh
+echo "miniforge $*" >> {log}
+[ "$1 $2" = "-b -p" ] || exit 2
+mkdir -p "$3/bin" && cp {stubs}/mamba "$3/bin/mamba"
+"""
+STUB_MAMBA = """#!/bin/sh
+echo "mamba $*" >> {log}
+[ "$1 $2 $3" = "env create -f" ] && grep -q "name: otter-env" "$4" || exit 2
+{mounts}
+"""
+
+
+def environment_mounts(hold_base: Path, hold_site: Path) -> list[str]:
+    """The Python environment where setup.sh puts it; its site-packages read-only (the pins are
+    the project's .venv: a pip that wanted to change them fails)."""
+    site = ENVIRONMENT / "lib/python3.11/site-packages"
+    return [f"mkdir -p {ENVIRONMENT}", f"mount --bind {hold_base} {ENVIRONMENT}",
+            f"mount --bind {hold_site} {site}", f"mount -o remount,bind,ro {site}"]
+
+
+def write_stubs(folder: Path, log: Path, mounts: list[str]) -> None:
+    folder.mkdir()
+    texts = {"apt-get": STUB_APT_GET, "wget": STUB_WGET, "miniforge-installer": STUB_INSTALLER,
+             "mamba": STUB_MAMBA}
+    for name, text in texts.items():
+        (folder / name).write_text(text.format(log=log, stubs=folder, mounts="\n".join(mounts)))
+        (folder / name).chmod(0o755)
+
+
+def mount_script(root: Path, scratch: Path, level: str, run_setup: bool = False) -> str:
+    """The shell run in the private mount namespace: the image (setup.sh run with its downloads
+    stubbed when `run_setup`, else its result laid out directly), then run_autograder."""
     base, site_packages = Path(sys.base_prefix), Path(sys.prefix) / "lib/python3.11/site-packages"
     hold_base, hold_site = scratch / "hold-base", scratch / "hold-site"
     hold_base.mkdir()
@@ -173,34 +219,39 @@ def mount_script(root: Path, scratch: Path, level: str) -> str:
         f"mount --bind {base} {hold_base}",
         f"mount --bind {site_packages} {hold_site}",
         "mount -t tmpfs -o mode=0700,size=64m tmpfs /root",
-        f"mkdir -p {ENVIRONMENT}",
-        f"mount --bind {hold_base} {ENVIRONMENT}",
-        f"mount --bind {hold_site} {ENVIRONMENT}/lib/python3.11/site-packages",
+        f"mount --bind {root} /autograder",
     ]
     if base.is_relative_to("/root"):
         # An interpreter built with an absolute run path loads libpython from where it was built.
         lines += [f"mkdir -p {base}", f"mount --bind {hold_base} {base}"]
-    lines.append("chmod o+x /root")  # setup.sh's step
+    mounts = environment_mounts(hold_base, hold_site)
+    if run_setup:
+        stubs = scratch / "stubs"
+        write_stubs(stubs, scratch / "downloads.log", mounts)
+        lines += [f"PATH={stubs}:$PATH PIP_NO_INDEX=1 bash /autograder/source/setup.sh "
+                  f"> {scratch / 'setup.log'} 2>&1"]
+    else:
+        lines += mounts + ["chmod o+x /root"]  # setup.sh's last step
     if level == "uid":
         fake = scratch / "bwrap"
         fake.write_text(FAILING_BWRAP)
         fake.chmod(0o755)
         lines.append(f"mount --bind {fake} {shutil.which('bwrap')}")
-    lines += [f"mount --bind {root} /autograder", "cd /autograder",
-              "exec /autograder/run_autograder"]
+    lines += ["cd /autograder", "exec /autograder/run_autograder"]
     return "\n".join(lines) + "\n"
 
 
 def run_in_container(autograder_zip: Path, lay_out_submission, scratch: Path, level: str,
-                     name: str) -> Run:
-    """Run the zip's run_autograder on one upload, as Gradescope would; return what it wrote."""
+                     name: str, run_setup: bool = False, extra_env: dict | None = None) -> Run:
+    """Run the zip's run_autograder on one upload, as Gradescope would; return what it wrote.
+    `run_setup`: build the image with the zip's setup.sh first (downloads stubbed)."""
     check_machine()
     root = scratch / "autograder"
     lay_out(root, autograder_zip, lay_out_submission)
     script = scratch / "container.sh"
-    script.write_text(mount_script(root, scratch, level))
+    script.write_text(mount_script(root, scratch, level, run_setup))
     environment = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                   "HOME": "/root", "LANG": "C.UTF-8"}  # a fresh image's, not ours
+                   "HOME": "/root", "LANG": "C.UTF-8", **(extra_env or {})}  # a fresh image's
     with Cgroup(f"bn-gradescope-{os.getpid()}-{name}") as cgroup:
         command = ["sh", "-c", f"{cgroup.enter_command()} && exec unshare --mount "
                                f"--propagation private sh {script}"]

@@ -580,3 +580,16 @@ def test_the_uid_level_grades_in_full_from_a_private_folder_and_hides_the_secret
     assert "HITS:[]" in snooped, snooped[:3000]
     for secret in (*paths.SECRETS, out):
         assert secret.stat().st_mode & 0o007 == 0, f"{secret} left open to other users"
+
+
+def test_make_grade_refuses_to_run_student_code_unisolated_unless_asked(tmp_path, monkeypatch):
+    """Not root and no namespaces (auto fell back to `limits`): refuse with the fix, before
+    grading anyone; BN_SANDBOX=off (forced) grades."""
+    monkeypatch.setattr(sandbox, "protections",
+                        lambda: sandbox.Protections("limits", "bwrap not installed"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    export(subs / "reference.zip", package(tmp_path))
+    with pytest.raises(batch.BatchError, match="cannot be isolated here"):
+        quick(subs, tmp_path / "out")
+    assert not (tmp_path / "out" / "reference").exists()

@@ -95,3 +95,11 @@ def test_the_workers_network_is_blocked():
     assert reach.block_network() == note  # idempotent: the rule is not added twice
     rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True).stdout
     assert rules.count(f"--uid-owner {reach.UID_BASE}-{reach.UID_LAST}") == 1
+
+
+def test_no_isolation_is_refused_unless_asked_for(world_readable):
+    with pytest.raises(sandbox.SandboxError, match=r"BN_SANDBOX=off") as refused:
+        sandbox.secure("limits", [world_readable], forced=False, reason="bwrap not installed")
+    assert "bwrap not installed" in str(refused.value)
+    assert "make sandbox-tools" in str(refused.value)
+    assert sandbox.secure("limits", [world_readable], forced=True) == []

@@ -34,6 +34,7 @@ class Protections:
 
     level: str
     reason: str = ""
+    forced: bool = False  # chosen by BN_SANDBOX, not probed
 
     @property
     def summary(self) -> str:
@@ -60,9 +61,9 @@ def protections() -> Protections:
     """The protections workers get here: `BN_SANDBOX`, or the strongest that works (probed)."""
     wanted = os.environ.get(SETTING, "auto").strip().lower() or "auto"
     if wanted == "off":
-        return Protections("limits", f"{SETTING}=off")
+        return Protections("limits", f"{SETTING}=off", forced=True)
     if wanted in LEVELS:
-        return Protections(wanted, f"{SETTING}={wanted}")
+        return Protections(wanted, f"{SETTING}={wanted}", forced=True)
     if wanted != "auto":
         raise SandboxError(f"{SETTING}={wanted!r}: expected auto, off, or one of "
                            f"{', '.join(LEVELS)}")

@@ -1,8 +1,9 @@
 """At the `uid` level only file permissions and the firewall keep a worker from what it must not
 reach: check it as a worker's uid before grading, close what the grader owns, or refuse.
 
-`secure(level, secrets)` does, at the `uid` level (other levels need nothing of it: bubblewrap
-shows a worker none of these folders and no network):
+`secure(level, secrets)` refuses the `limits` level unless it was asked for (a worker there can
+read whatever the grader can), and does, at the `uid` level (`full` and `namespaces` need nothing
+of it: bubblewrap shows a worker none of these folders and no network):
 
 - asks a process running as a fresh worker uid which of `secrets` (the reference, the hidden
   checks, the other submissions, the output folder) it can read, list or pass through;
@@ -82,9 +83,21 @@ def block_network() -> str:
     return f"network blocked for worker uids ({' and '.join(done)} owner rule)"
 
 
-def secure(level: str, secrets: list[Path]) -> list[str]:
+NO_ISOLATION = (
+    "student code cannot be isolated here: bubblewrap cannot start ({reason}) and this is not "
+    "root, so it would run as you, able to read the reference, the other submissions and your "
+    "files. Install bubblewrap (`make sandbox-tools` as root, or your distribution's package) and "
+    "allow unprivileged user namespaces, or grade as root; BN_SANDBOX=off grades anyway, "
+    "without isolation")
+
+
+def secure(level: str, secrets: list[Path], forced: bool = False, reason: str = "") -> list[str]:
     """Make sure a worker at `level` reaches none of `secrets`; return what was done, for the
-    log. Raises SandboxError, saying how to fix it, when something stays within reach."""
+    log. Raises SandboxError, saying how to fix it, when something stays within reach: at the
+    `limits` level everything does, so it is refused unless asked for (`forced`, BN_SANDBOX=off);
+    `reason` says why nothing stronger works."""
+    if level == "limits" and not forced:
+        raise SandboxError(NO_ISOLATION.format(reason=reason or "unknown"))
     if level != "uid":
         return []
     notes = []
