@@ -3,7 +3,7 @@ half a CPU, 10 minutes; see gradescope_container.py), at the `full` and the `uid
 
 Each upload must get a results.json with the partial credit it deserves, within 5 minutes: the
 reference (full marks, the speed verdict right at half a CPU), the template, a hang in one
-function, a function that touches 2 GiB, four processes that together exhaust the container (the
+function, a hang in every function (the worst case for time), a function that touches 2 GiB, four processes that together exhaust the container (the
 OOM killer must take a worker, never the judge), a fork flood, and loose files.
 """
 
@@ -59,6 +59,29 @@ def layernorm_forward(x, gamma, beta, ln_param):
     _time.sleep(60)
 '''
 
+# The worst case for time: every function the student writes hangs.
+HANG_EVERYWHERE_LAYERS = '''
+
+
+def _hang(*args, **kwargs):
+    while True:
+        pass
+
+
+batchnorm_forward = batchnorm_backward = batchnorm_backward_alt = _hang
+layernorm_forward = layernorm_backward = _hang
+'''
+HANG_EVERYWHERE_NET = '''
+
+
+def _hang(self, *args, **kwargs):
+    while True:
+        pass
+
+
+FullyConnectedNet.__init__ = FullyConnectedNet.loss = _hang
+'''
+
 FORK_FLOOD = '''
 
 import os as _os
@@ -87,6 +110,11 @@ def reference_with(folder: Path, text: str) -> Path:
     return variants.append_text(folder, paths.LAYERS_FILE, text)
 
 
+def hanging_everywhere(folder: Path) -> Path:
+    reference_with(folder, HANG_EVERYWHERE_LAYERS)
+    return variants.append_text(folder, paths.FC_NET_FILE, HANG_EVERYWHERE_NET)
+
+
 def loose(submission: Path) -> None:
     for name in (paths.LAYERS_FILE, paths.FC_NET_FILE):
         shutil.copyfile(paths.SOLUTIONS / name, submission / Path(name).name)
@@ -97,6 +125,7 @@ def uploads(folder: Path) -> dict:
         "reference": exported(paths.SOLUTIONS),
         "template": exported(paths.STUDENT_TEMPLATE),
         "hang": exported(reference_with(folder / "hang", HANG)),
+        "hang everywhere": exported(hanging_everywhere(folder / "hang-everywhere")),
         "hoard 2 GiB": exported(reference_with(folder / "hoard", HOARD)),
         "fork flood": exported(reference_with(folder / "flood", FORK_FLOOD)),
         "forked hoard": exported(reference_with(folder / "forked-hoard", FORKED_HOARD)),
@@ -198,6 +227,15 @@ def test_a_hang_costs_only_the_questions_that_call_it(runs, level):
     assert_untouched(per_question, ("bn_forward_train", "bn_forward_test", "bn_backward",
                                     "ln_forward", "ln_backward", "fc_net_layernorm"))
     assert "timed out after 20 s" in outputs_of(run)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_hanging_in_every_function_still_ends_in_time_with_every_question_marked(runs, level):
+    run = runs[(level, "hang everywhere")]
+    check_run(run, level)  # results.json within DONE_WITHIN
+    assert run.results["score"] == 0
+    for test in run.results["tests"]:
+        assert "timed out" in test["output"] or "was not called again" in test["output"], test
 
 
 @pytest.mark.parametrize("level", LEVELS)
