@@ -43,8 +43,9 @@ class Protections:
                     "an unprivileged uid per worker; resource limits",
             "namespaces": "bubblewrap namespaces (private filesystem view, no network, own pids) "
                           "under the grader's own uid; resource limits",
-            "uid": "an unprivileged uid per worker and resource limits; NO namespaces: files "
-                   "readable by every user and the network are reachable",
+            "uid": "an unprivileged uid per worker and resource limits; NO namespaces: only "
+                   "file permissions (checked as a worker's uid before grading) and a firewall "
+                   "rule (where iptables works) keep it from the grader's files and the network",
             "limits": "resource limits and a process group only; NO isolation: student code "
                       "can read what the grader can and use the network",
         }
