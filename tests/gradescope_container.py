@@ -147,10 +147,13 @@ def check_machine() -> None:
         raise NoContainer("needs root (cgroups and mount namespaces)")
     if shutil.which("unshare") is None:
         raise NoContainer("needs util-linux's unshare")
-    site_packages = Path(sys.prefix) / "lib" / "python3.11" / "site-packages"
-    if not (Path(sys.base_prefix) / "lib" / "python3.11" / "os.py").is_file() \
-            or not site_packages.is_dir():
-        raise NoContainer(f"needs a self-contained CPython 3.11 under {sys.base_prefix}")
+    base = Path(sys.base_prefix)
+    laid_out = [base / "bin" / "python", base / "lib/python3.11/os.py",
+                base / "lib/python3.11/site-packages",
+                Path(sys.prefix) / "lib/python3.11/site-packages"]
+    if not all(path.exists() for path in laid_out):
+        raise NoContainer(f"needs a self-contained CPython 3.11 (a conda-like prefix: bin/python, "
+                          f"lib/python3.11/site-packages) under {base}, as pyenv makes")
 
 
 def lay_out(root: Path, autograder_zip: Path, lay_out_submission) -> None:
