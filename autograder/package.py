@@ -36,7 +36,7 @@ RUN_AUTOGRADER = f"""\
 #!/usr/bin/env bash
 # Gradescope runs this for every submission: grade /autograder/submission with the trusted judge
 # in files/, using the environment setup.sh built (its Python directly: no activation to fail).
-# AUTOGRADER_ROOT and AUTOGRADER_PYTHON exist for the project's quick tests; Gradescope sets neither.
+# AUTOGRADER_ROOT and AUTOGRADER_PYTHON are for the project's quick tests; Gradescope sets neither.
 set -u
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-{ENVIRONMENT_PREFIX}/bin/python}}"

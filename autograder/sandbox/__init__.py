@@ -41,5 +41,5 @@ from autograder.sandbox.process import WorkerProcess, signal_hint, start_worker
 from autograder.settings import Limits
 
 __all__ = ["LEVELS", "NAMESPACED", "OWN_UID", "SETTING", "Limits", "Protections", "SandboxError",
-           "WorkerProcess", "close_to_others", "container_limit", "fit_to_container", "protections", "signal_hint",
-           "secure", "start_worker"]
+           "WorkerProcess", "close_to_others", "container_limit", "fit_to_container",
+           "protections", "secure", "signal_hint", "start_worker"]
