@@ -1,0 +1,148 @@
+"""autograder.roster: Gradescope's export (zip or folder), its Ruby-keyed metadata, and bad metadata
+(a file that does not parse, missing keys, a folder not in the file, a key without a folder,
+unicode names). Every export is written by the test."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import roster
+from autograder.roster import Student
+
+METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Zoë Dupont
+    :sid: '2024001'
+    :email: zoe@example.edu
+  :created_at: 2026-03-01 10:00:00.000000000 -08:00
+  :score: !ruby/object:BigDecimal 18:0.68E2
+  :status: processed
+  :history: []
+submission_102:
+  :submitters:
+  - :name: Ana Lima
+    :sid: 2024002
+    :email: ana@example.edu
+  - :name: 王小明
+    :sid: 2024003
+    :email: wang@example.edu
+  :created_at: 2026-03-01 11:00:00.000000000 -08:00
+  :score: 40.0
+  :status: processed
+  :history:
+  - :created_at: 2026-02-28 11:00:00.000000000 -08:00
+    :score: 10.0
+submission_103:
+  :created_at: 2026-03-01 12:00:00.000000000 -08:00
+submission_104:
+  :submitters:
+  - :name: No Email
+    :sid: 2024005
+submission_999:
+  :submitters:
+  - :name: Ghost Student
+    :sid: 2024009
+    :email: ghost@example.edu
+"""
+
+
+def write_export(root: Path, metadata: str | bytes | None = METADATA,
+                 folders=("submission_101", "submission_102", "submission_103",
+                          "submission_104", "submission_105")) -> Path:
+    """An unzipped export: the metadata and one folder per submission (a loose layers.py)."""
+    root.mkdir(parents=True)
+    if metadata is not None:
+        data = metadata.encode() if isinstance(metadata, str) else metadata
+        (root / roster.METADATA).write_bytes(data)
+    for name in folders:
+        (root / name).mkdir()
+        (root / name / "layers.py").write_text("x = 1\n")
+    return root
+
+
+def zip_folder(folder: Path, path: Path, top: str | None) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                name = file.relative_to(folder).as_posix()
+                archive.write(file, f"{top}/{name}" if top else name)
+    return path
+
+
+def test_ruby_keys_groups_and_unicode_names(tmp_path):
+    members, notes, general = roster.parse_metadata(METADATA)
+    assert general == []
+    assert members["submission_101"] == [Student("Zoë Dupont", "2024001", "zoe@example.edu")]
+    assert members["submission_102"] == [Student("Ana Lima", "2024002", "ana@example.edu"),
+                                         Student("王小明", "2024003", "wang@example.edu")]
+    assert notes["submission_103"] == ["no :submitters: in submission_metadata.yml"]
+    assert notes["submission_104"] == ["submitter 1 has no :email: in submission_metadata.yml"]
+
+
+def test_keys_with_or_without_colons():
+    members, _, _ = roster.parse_metadata(
+        "submission_1:\n  submitters:\n  - name: A\n    sid: 1\n    email: a@x\n")
+    assert members["submission_1"] == [Student("A", "1", "a@x")]
+
+
+@pytest.mark.parametrize("top", [None, "assignment_7_export"])
+def test_an_export_zip_is_unpacked_and_reconciled_with_its_folders(tmp_path, top):
+    folder = write_export(tmp_path / "export")
+    path = zip_folder(folder, tmp_path / "export.zip", top)
+    with roster.open_export(path) as export:
+        assert [s.name for s in export.submissions] == [
+            "submission_101", "submission_102", "submission_103", "submission_104",
+            "submission_105"]
+        assert all(s.path.is_dir() for s in export.submissions)
+        found = export.roster
+        assert found.students("submission_102")[1].name == "王小明"
+        assert found.remarks("submission_105") == ["not in submission_metadata.yml"]
+        assert found.students("submission_105") == [Student()]
+        assert found.missing == {"submission_999": [
+            Student("Ghost Student", "2024009", "ghost@example.edu")]}
+        scratch = export.folder
+    assert not scratch.exists(), "the unpacked export is removed"
+
+
+def test_a_metadata_file_that_does_not_parse_loses_nothing(tmp_path):
+    folder = write_export(tmp_path / "export", "submission_101:\n  :submitters: [\n")
+    with roster.open_export(folder) as export:
+        assert len(export.submissions) == 5
+        assert export.roster.general[0].startswith(
+            "submission_metadata.yml could not be read (line 3)")
+        assert export.roster.remarks("submission_101") == export.roster.general
+
+
+def test_no_metadata_file_still_an_export_of_submission_folders(tmp_path):
+    folder = write_export(tmp_path / "export", None)
+    with roster.open_export(folder) as export:
+        assert len(export.submissions) == 5
+        assert export.roster.general == ["no submission_metadata.yml in the export; no names"]
+
+
+def test_a_plain_folder_of_zips_is_not_an_export(tmp_path):
+    (tmp_path / "alice.zip").write_bytes(b"")
+    (tmp_path / "bob").mkdir()
+    with roster.open_export(tmp_path) as export:
+        assert export is None
+
+
+def test_a_submission_folder_holding_only_the_students_zip_is_graded_from_the_zip(tmp_path):
+    folder = write_export(tmp_path / "export", folders=())
+    (folder / "submission_101").mkdir()
+    (folder / "submission_101" / "mine.zip").write_bytes(b"PK")
+    with roster.open_export(folder) as export:
+        assert export.submissions[0].path.name == "mine.zip"
+
+
+def test_a_zip_that_is_not_an_export_is_a_clear_error(tmp_path):
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(roster.ExportError, match="not a Gradescope export"):
+        with roster.open_export(path):
+            pass
