@@ -72,7 +72,7 @@ $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.demo $(DEMO)
 
 grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/demo) into OUT (default grades/); MANUAL=<Gradescope grades CSV of the written questions> JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1
-	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(MANUAL),--manual "$(MANUAL)") $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)")
+	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)")
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 similarity: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Pairwise similarity of the students' cs231n code (copydetect) of SUBMISSIONS (default the demo) into OUT (default grades/): similarity.csv, similarity.html; REFERENCE=<folder of public solutions> THRESHOLD=0.3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -181,3 +182,17 @@ def test_a_bad_manual_csv_stops_before_grading(tmp_path):
     (tmp_path / "m.csv").write_text("Name,Score\nA,1\n")
     with pytest.raises(batch.BatchError, match="neither an Email nor a SID"):
         batch.grade_folder(tmp_path, tmp_path / "out", manual=tmp_path / "m.csv")
+
+
+def test_make_passes_manual_and_similarity_options():
+    def last_line(*arguments: str) -> str:
+        return subprocess.run(["make", "--no-print-directory", "-n", *arguments], cwd=paths.ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip(
+                              ).splitlines()[-1]
+
+    grade = last_line("grade", "SUBMISSIONS=export.zip", "MANUAL=written grades.csv")
+    assert " ".join(grade.split()).endswith(
+        '--submissions "export.zip" --out "grades" --manual "written grades.csv"')
+    assert last_line("similarity", "SUBMISSIONS=export.zip", "OUT=o", "REFERENCE=public",
+                     "THRESHOLD=0.5").endswith(
+        '-m autograder.similarity "export.zip" "o" --reference "public" --threshold 0.5')
