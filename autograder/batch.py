@@ -60,6 +60,7 @@ class BatchResult:
     sandbox: str = ""  # the protections student code ran under (sandbox.Protections.summary)
     students: list[dict] = field(default_factory=list)  # grades.csv's rows (one per student)
     people: gradebook.Class = field(default_factory=gradebook.Class)
+    upload: upload.Upload = field(default_factory=upload.Upload)  # the scores to upload
 
 
 def record_finished(out: Path, submission: Submission, key: str, finished: supervise.Finished,
@@ -228,17 +229,17 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
                 if record is not None:
                     gradebook.refresh_feedback(out, submission, record, people)
             used = [record for record in used if record is not None]
-            upload.write_scores(out, students)
+            uploaded = upload.write_scores(out, students)
             if report:
                 from autograder.report import write_report
 
                 write_report(used, out, sandbox=protections.summary, students=students,
-                             people=people)
+                             people=people, uploaded=uploaded)
     return BatchResult(final, [timings.get(s.name, Timing(s.name, 0.0, gradebook.NOT_GRADED,
                                                           False)) for s in found],
                        time.monotonic() - begin, graded=len(todo),
                        cached=len(found) - len(todo), sandbox=protections.summary,
-                       students=students, people=people)
+                       students=students, people=people, upload=uploaded)
 
 
 def final_gradebook(out: Path, found: list[Submission], keys: dict[str, str],
@@ -365,8 +366,12 @@ def main(argv: list[str] | None = None) -> int:
               + "".join(f"; {note}" for note in manual.notes))
         for row in manual.unmatched:
             print(f"  unmatched manual scores, {row.describe()}")
-    print(f"wrote {out / gradebook.GRADEBOOK}" + ("" if args.no_report else f", {out / gradebook.REPORT}")
-          + f" and the scores to upload: {out / upload.GRADESCOPE}, {out / upload.CANVAS}")
+    print(f"wrote {out / gradebook.GRADEBOOK}" + ("" if args.no_report else
+                                                   f" and {out / gradebook.REPORT}"))
+    if result.upload.paths:
+        print("the scores to upload: " + ", ".join(map(str, result.upload.paths)))
+        for reason in result.upload.left_out:
+            print(f"  not in the upload files: {reason}")
     return 0
 
 

@@ -212,8 +212,22 @@ def refresh_similarity(out: Path) -> bool:
     return True
 
 
+def upload_section(uploaded) -> str:
+    """Which files to upload where, and the rows left out of them."""
+    links = ", ".join(f"<a href='{html.escape(p.name)}'>{html.escape(p.name)}</a>"
+                      for p in uploaded.paths)
+    parts = ["<h2>Scores to upload</h2>",
+             f"<p>{links}: Gradescope's columns (Name, SID, Email, Score) and Canvas' gradebook "
+             "import (Student, ID, SIS User ID, SIS Login ID, Section, the assignment); see the "
+             "README, Instructors.</p>"]
+    if uploaded.left_out:
+        parts.append("<p>Left out of them:</p><ul>" + "".join(
+            f"<li>{html.escape(reason)}</li>" for reason in uploaded.left_out) + "</ul>")
+    return "\n".join(parts)
+
+
 def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | None = None,
-           people=None, out: Path | None = None) -> str:
+           people=None, out: Path | None = None, uploaded=None) -> str:
     totals = summary["totals"]
     parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
@@ -260,6 +274,8 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
         parts.append("<p>No speed measurements (the speed check did not run to a ratio).</p>")
     if people is not None and people.manual is not None:
         parts.append(written_section(students or [], people))
+    if uploaded is not None and uploaded.paths:
+        parts.append(upload_section(uploaded))
     if out is not None:
         parts.append(similarity_section(out))
     if students and "name" in students[0]:
@@ -278,12 +294,14 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
 
 def write_report(records: list[dict], out: Path, title: str = "Batch Normalization: grading "
                  "report", sandbox: str = "", students: list[dict] | None = None,
-                 people=None) -> Path:
+                 people=None, uploaded=None) -> Path:
     """Write OUT/report.html (atomically) from the submissions' records; return its path.
 
     `sandbox` says what student code ran under (sandbox.Protections.summary); `students` are
-    grades.csv's rows and `people` the batch's gradebook.Class (roster, manual scores).
+    grades.csv's rows, `people` the batch's gradebook.Class (roster, manual scores) and
+    `uploaded` the upload files written (upload.Upload).
     """
     path = Path(out) / REPORT
-    write_text_atomic(path, render(summarize(records), title, sandbox, students, people, out))
+    write_text_atomic(path, render(summarize(records), title, sandbox, students, people, out,
+                                   uploaded))
     return path

@@ -126,7 +126,7 @@ def compare(entries: list[Entry], threshold: float = THRESHOLD,
     with tempfile.TemporaryDirectory(prefix="bn-similarity-") as scratch:
         folder = Path(scratch)
         detector = CopyDetector(noise_t=noise, guarantee_t=guarantee, display_t=threshold,
-                                extensions=["py"], autoopen=False, silent=True,
+                                extensions=["py"], autoopen=False, silent=True, truncate=True,
                                 out_file=str(folder / "report.html"))
         boilerplate = folder / "handout.py"
         boilerplate.write_text(handout_code(), encoding="utf-8")

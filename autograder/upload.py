@@ -9,14 +9,16 @@ roster's own columns (Gradescope matches a student by `Email`, else `SID`).
 `Points Possible`. `ID` (Canvas' own number, which Gradescope does not know) is left blank, so
 Canvas matches by `SIS User ID` (the SID); `SIS Login ID` holds the email.
 
-Rows with neither SID nor email (a submission the export's metadata does not name, a plain folder)
-are written with what is known; a student with no score (nothing graded) is left out.
+Only a Gradescope export's gradebook has SIDs and emails: for a plain folder of submissions no
+upload file is written. A row with neither SID nor email (a folder the export's metadata does not
+name) and a student with no score (nothing graded) are left out, and listed (`Upload.left_out`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grades import QUESTIONS
@@ -42,20 +44,31 @@ def csv_text(header: list[str], rows: list[list]) -> str:
     return buffer.getvalue()
 
 
-def identity(row: dict) -> tuple[str, str, str]:
-    """(name, SID, email) of a gradebook row; a plain submission's name stands for the name."""
-    return (row.get("name") or row["submission"], row.get("sid", ""), row.get("email", ""))
+@dataclass
+class Upload:
+    paths: list[Path] = field(default_factory=list)  # the files written (none: a plain folder)
+    left_out: list[str] = field(default_factory=list)  # rows not in them, and why
 
 
-def write_scores(out: Path, students: list[dict]) -> tuple[Path, Path]:
-    """Write both upload files from the gradebook's rows (grades.csv); return their paths."""
-    scored = [row for row in students if row.get("total", "") != ""]
-    gradescope = [[*identity(row), row["total"]] for row in scored]
+def write_scores(out: Path, students: list[dict]) -> Upload:
+    """Write both upload files from the gradebook's rows (grades.csv) of an export."""
+    upload = Upload()
+    if not students or "email" not in students[0]:
+        return upload
+    scored = []
+    for row in students:
+        who = row["name"] or row["submission"]
+        if not (row["sid"] or row["email"]):
+            upload.left_out.append(f"{who}: no SID or email")
+        elif row["total"] == "":
+            upload.left_out.append(f"{who}: no score ({row['status'].split('; ')[0]})")
+        else:
+            scored.append(row)
+    gradescope = [[row["name"], row["sid"], row["email"], row["total"]] for row in scored]
     canvas = [["Points Possible", "", "", "", "", f"{max_points(students):g}"]]
-    canvas += [[name, "", sid, email, "", row["total"]]
-               for row, (name, sid, email) in ((row, identity(row)) for row in scored)]
-    paths = Path(out) / GRADESCOPE, Path(out) / CANVAS
-    write_text_atomic(paths[0], csv_text(["Name", "SID", "Email", "Score"], gradescope))
-    write_text_atomic(paths[1], csv_text(["Student", "ID", "SIS User ID", "SIS Login ID",
-                                          "Section", ASSIGNMENT], canvas))
-    return paths
+    canvas += [[row["name"], "", row["sid"], row["email"], "", row["total"]] for row in scored]
+    upload.paths = [Path(out) / GRADESCOPE, Path(out) / CANVAS]
+    write_text_atomic(upload.paths[0], csv_text(["Name", "SID", "Email", "Score"], gradescope))
+    write_text_atomic(upload.paths[1], csv_text(["Student", "ID", "SIS User ID", "SIS Login ID",
+                                                 "Section", ASSIGNMENT], canvas))
+    return upload

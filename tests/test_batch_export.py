@@ -143,7 +143,11 @@ def test_the_upload_files(graded):
     assert list(gradescope[0]) == ["Name", "SID", "Email", "Score"]
     assert {"Name": "Zoë Dupont", "SID": "2024001", "Email": "zoe@example.edu",
             "Score": "17.5"} in gradescope
-    assert not [row for row in gradescope if row["Name"] == "Ghost Student"]
+    assert [row["Name"] for row in gradescope] == ["Ana Lima", "Zoë Dupont", "王小明"]
+    assert graded[1].upload.left_out == [
+        "Ghost Student: no score (no submission folder in the export (named in "
+        "submission_metadata.yml only))", "submission_103: no SID or email",
+        "submission_105: no SID or email"]
     canvas = read_csv(out / upload.CANVAS)
     assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                                upload.ASSIGNMENT]
