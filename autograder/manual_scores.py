@@ -139,7 +139,8 @@ def parse(text: str) -> ManualScores:
                 bad += 1
         rows.append(ManualRow(line, full, cell(row, sid), cell(row, email), scores))
     if bad:
-        notes.append(f"{bad} score{'s that are' if bad > 1 else ' that is'} not a number, read as blank")
+        notes.append(f"{bad} score{'s that are' if bad > 1 else ' that is'} not a number, "
+                     "read as blank")
     return ManualScores(rows, {q: header[i] for q, i in columns.items()}, notes)
 
 

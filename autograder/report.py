@@ -4,8 +4,9 @@
 backend): score distribution, per-question pass rates, the most common failure messages and the
 distribution of the speed check's measured ratios.
 
-It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json: Gradescope's
-schema, with `extra_data["batch"]` holding the gradebook row and the judge's full grade. With a
+It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json:
+Gradescope's schema, with `extra_data["batch"]` holding the gradebook row and the judge's full
+grade. With a
 Gradescope export the submissions table names the students; with manual scores a section gives
 the written questions' figures and lists the CSV's rows that matched no one. Its similarity
 section links OUT/similarity.html when `make similarity` wrote one into OUT (it refreshes that

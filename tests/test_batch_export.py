@@ -2,7 +2,7 @@
 
 The export is written here: a student who uploaded the export cell's zip (a unicode name), a
 group of two who uploaded loose files, an entry without submitters (the template), a folder the
-metadata does not name, a key without a folder; the manual scores name a student no one is.
+metadata does not name, keys without a folder; the manual scores name a student no one is.
 One quick question is graded (as in test_batch.py).
 """
 
@@ -19,35 +19,9 @@ import pytest
 
 from autograder import batch, gradebook, paths, upload
 from autograder.settings import Settings
+from gradescope_export import METADATA
 
 QUICK = ["bn_forward_train"]
-METADATA = """\
-submission_101:
-  :submitters:
-  - :name: Zoë Dupont
-    :sid: '2024001'
-    :email: zoe@example.edu
-  :created_at: 2026-03-01 10:00:00.000000000 -08:00
-  :score: !ruby/object:BigDecimal 18:0.68E2
-  :status: processed
-  :history: []
-submission_102:
-  :submitters:
-  - :name: Ana Lima
-    :sid: 2024002
-    :email: ana@example.edu
-  - :name: 王小明
-    :sid: 2024003
-    :email: wang@example.edu
-  :status: processed
-submission_103:
-  :created_at: 2026-03-01 12:00:00.000000000 -08:00
-submission_999:
-  :submitters:
-  - :name: Ghost Student
-    :sid: 2024009
-    :email: ghost@example.edu
-"""
 MANUAL = """\
 First Name,Last Name,SID,Email,Total Score,Max Points,Status,1: Inline Question 1 (2.0 pts),\
 2: Inline Question 2 (2.0 pts),3: Inline Question 3 (2.0 pts),4: Inline Question 4 (2.0 pts)
@@ -124,7 +98,8 @@ def test_one_row_per_student_groups_share_scores(graded):
     ghost = by[("Ghost Student", "submission_999")]
     assert ghost["bn_forward_train"] == "" and ghost["total"] == ""
     assert ghost["status"].startswith(gradebook.NO_FOLDER)
-    assert len(rows) == 6 == len(result.students)
+    assert by[("No Email", "submission_104")]["status"].startswith(gradebook.NO_FOLDER)
+    assert len(rows) == 7 == len(result.students)
 
 
 def test_feedback_and_report_carry_the_written_scores_and_the_unmatched_row(graded):
@@ -146,7 +121,8 @@ def test_the_upload_files(graded):
     assert [row["Name"] for row in gradescope] == ["Ana Lima", "Zoë Dupont", "王小明"]
     assert graded[1].upload.left_out == [
         "Ghost Student: no score (no submission folder in the export (named in "
-        "submission_metadata.yml only))", "submission_103: no SID or email",
+        "submission_metadata.yml only))", "No Email: no score (no submission folder in the "
+        "export (named in submission_metadata.yml only))", "submission_103: no SID or email",
         "submission_105: no SID or email"]
     canvas = read_csv(out / upload.CANVAS)
     assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",

@@ -1,4 +1,5 @@
-"""autograder.manual_scores: Gradescope's grades CSV of the written questions, matched to students."""
+"""autograder.manual_scores: Gradescope's grades CSV of the written questions, matched to
+students."""
 
 from __future__ import annotations
 
