@@ -6,11 +6,11 @@ distribution of the speed check's measured ratios.
 
 It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json:
 Gradescope's schema, with `extra_data["batch"]` holding the gradebook row and the judge's full
-grade. With a
-Gradescope export the submissions table names the students; with manual scores a section gives
-the written questions' figures and lists the CSV's rows that matched no one. Its similarity
-section links OUT/similarity.html when `make similarity` wrote one into OUT (it refreshes that
-section of an existing report: `refresh_similarity`).
+grade. With a Gradescope export the students table names the students; with manual scores a
+section gives the written questions' figures and lists the CSV's rows that matched no one; the
+upload files and the rows they leave out are listed. Its similarity section links
+OUT/similarity.html when `make similarity` wrote one into OUT (`refresh_similarity` rewrites that
+section of an existing report).
 """
 
 from __future__ import annotations
