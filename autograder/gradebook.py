@@ -175,7 +175,7 @@ class Class:
             for key, students in self.roster.missing.items():
                 for student in students:
                     found.append(self.student_row(empty_row(key, NO_FOLDER), student, []))
-        return sorted(found, key=lambda r: (sort_key(r.get("name") or "~"),
+        return sorted(found, key=lambda r: (not r.get("name"), sort_key(r.get("name", "")),
                                             sort_key(r["submission"])))
 
 
