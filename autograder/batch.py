@@ -31,7 +31,7 @@ from autograder.cache import cache_key
 from autograder.grades import QUESTIONS
 from autograder.judge import not_graded
 from autograder.settings import Settings
-from autograder.submissions import Submission, SubmissionsError, find_submissions
+from autograder.submissions import Submission, SubmissionsError
 
 
 # The status of a grading killed KILL_GRACE after its time limit (its judge was stuck).
@@ -137,8 +137,7 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
         raise BatchError(str(error)) from None
     with contextlib.ExitStack() as stack:
         try:
-            export = stack.enter_context(roster.open_export(submissions))
-            found = export.submissions if export else find_submissions(submissions, exclude=out)
+            found, export = stack.enter_context(roster.submissions_at(submissions, exclude=out))
         except (roster.ExportError, SubmissionsError) as error:
             raise BatchError(str(error)) from None
         if export is not None:

@@ -13,7 +13,7 @@ a clear note on the rows concerned (`Roster.notes`, `Roster.missing`), and every
 
 `open_export(path)` gives the export's folder (a zip is unpacked, as safely as a submission, into
 a temporary folder) and its `Roster`; it gives None for anything that is not an export (a plain
-folder of submissions).
+folder of submissions). `submissions_at(path)` gives the submissions of either.
 """
 
 from __future__ import annotations
@@ -262,3 +262,14 @@ def open_export(path: Path):
         if root is None:
             raise ExportError(f"{readable(str(path))} holds no submission folder")
         yield export_of(root, prepared.notes)
+
+
+@contextlib.contextmanager
+def submissions_at(path: Path, exclude: Path | None = None):
+    """Yield (the submissions, the Export or None) of a plain folder of submissions (found as
+    submissions.find_submissions finds them, `exclude` left out) or of a Gradescope export."""
+    with open_export(path) as export:
+        if export is not None:
+            yield export.submissions, export
+        else:
+            yield find_submissions(Path(path), exclude=exclude), None

@@ -190,10 +190,8 @@ def run(submissions: Path, out: Path, reference: Path | None = None,
     """Write OUT/similarity.csv and OUT/similarity.html; return the pairs, highest first."""
     out = Path(out)
     try:
-        with roster.open_export(Path(submissions)) as export, \
+        with roster.submissions_at(Path(submissions), exclude=out) as (found, export), \
                 tempfile.TemporaryDirectory(prefix="bn-similarity-take-") as scratch:
-            found = export.submissions if export else find_submissions(Path(submissions),
-                                                                       exclude=out)
             entries = entries_of(found, export, "student", Path(scratch))
             if reference is not None:
                 entries += entries_of(find_submissions(Path(reference)), None, "reference",
