@@ -111,3 +111,23 @@ def test_a_zip_that_is_not_an_export_is_a_clear_error(tmp_path):
     with pytest.raises(roster.ExportError, match="not a Gradescope export"):
         with roster.open_export(path):
             pass
+
+
+def test_metadata_that_is_not_utf8_is_read_with_a_note(tmp_path):
+    folder = write_export(tmp_path / "export", METADATA.replace("Zoë", "Zo\udce9").encode(
+        "utf-8", "surrogateescape"))
+    with roster.open_export(folder) as export:
+        assert export.roster.students("submission_101")[0].name == "Zo\ufffd Dupont"
+        assert export.roster.general == [
+            "submission_metadata.yml is not valid UTF-8 (names may show U+FFFD)"]
+        assert export.roster.students("submission_102")[1].name == "王小明"
+
+
+def test_submissions_at_a_plain_folder_or_an_export(tmp_path):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "alice.zip").write_bytes(b"")
+    with roster.submissions_at(tmp_path / "plain") as (found, export):
+        assert [s.name for s in found] == ["alice"] and export is None
+    folder = write_export(tmp_path / "export")
+    with roster.submissions_at(tmp_path) as (found, export):  # the export one folder down
+        assert export is not None and export.folder == folder and len(found) == 5
