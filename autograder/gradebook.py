@@ -193,10 +193,12 @@ def write_gradebook(out: Path, rows: list[dict], people: Class = Class()) -> Non
 
 
 def refresh_feedback(out: Path, submission: Submission, record: dict, people: Class) -> None:
-    """Rewrite a graded submission's feedback.md with the written questions' scores (or
-    without, when there are none now), only if it changed."""
+    """Rewrite a graded submission's feedback.md with its students' names and the written
+    questions' scores (or without, when there are none now), only if it changed."""
     batch = record["extra_data"]["batch"]
-    text = feedback_markdown(submission.name, Grade.from_dict(batch["grade"]), batch["notes"],
+    names = [s.name for s in people.students(submission.name) if s and s.name]
+    title = f"{submission.name} ({', '.join(names)})" if names else submission.name
+    text = feedback_markdown(title, Grade.from_dict(batch["grade"]), batch["notes"],
                              people.written(submission.name))
     path = folder_of(out, submission) / FEEDBACK
     try:
