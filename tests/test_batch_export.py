@@ -105,7 +105,7 @@ def test_one_row_per_student_groups_share_scores(graded):
 def test_feedback_and_report_carry_the_written_scores_and_the_unmatched_row(graded):
     out, _ = graded
     feedback = (out / "submission_102" / gradebook.FEEDBACK).read_text(encoding="utf-8")
-    assert "Submission: submission\\_102 (Ana Lima, 王小明)" in feedback
+    assert "Submission: submission_102 (Ana Lima, 王小明)" in feedback
     assert "## Written questions (graded by hand)" in feedback
     assert "| 王小明 | 2 | 2 | 2 | 2 | 8 |" in feedback
     page = (out / gradebook.REPORT).read_text(encoding="utf-8")
