@@ -49,6 +49,7 @@ class ManualScores:
     columns: dict[str, str]  # inline_qN -> the CSV's header it was read from
     notes: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)  # lines matched to someone
+    _index: dict | None = field(default=None, repr=False)
 
     def find(self, name: str = "", sid: str = "", email: str = "",
              submission: str = "") -> ManualRow | None:
@@ -57,15 +58,26 @@ class ManualScores:
         if not (email or sid) and submission:
             keys = [("email", submission.casefold()), ("sid", submission.strip()),
                     ("name", submission.casefold())]
+        index = self.index()
         for attribute, value in keys:
-            if not value:
-                continue
-            for row in self.rows:
-                theirs = getattr(row, attribute).strip()
-                if theirs and (theirs.casefold() if attribute != "sid" else theirs) == value:
-                    self.used.add(row.line)
-                    return row
+            row = index[attribute].get(value) if value else None
+            if row is not None:
+                self.used.add(row.line)
+                return row
         return None
+
+    def index(self) -> dict[str, dict[str, ManualRow]]:
+        """{'email' | 'sid' | 'name': {key: the first row with it}} (emails and names
+        case-folded), built once."""
+        if self._index is None:
+            self._index = {"email": {}, "sid": {}, "name": {}}
+            for row in self.rows:
+                for attribute in self._index:
+                    key = getattr(row, attribute).strip()
+                    key = key if attribute == "sid" else key.casefold()
+                    if key:
+                        self._index[attribute].setdefault(key, row)
+        return self._index
 
     @property
     def unmatched(self) -> list[ManualRow]:
