@@ -78,8 +78,8 @@ grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade S
 demo-export: $(STAMP) $(DEMO)/README.md ## The demo as Gradescope's export (dist/demo-export/submissions.zip) with a written assignment's grades CSV (written_scores.csv)
 	$(PY) -m autograder.demo_export $(DEMO) dist/demo-export
 
-similarity: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Pairwise similarity of the students' cs231n code (copydetect) of SUBMISSIONS (default the demo) into OUT (default grades/): similarity.csv, similarity.html; REFERENCE=<folder of public solutions> THRESHOLD=0.3
-	$(PY) -m autograder.similarity "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)" $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(THRESHOLD),--threshold $(THRESHOLD))
+similarity: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Pairwise similarity of the students' cs231n code (copydetect) of SUBMISSIONS (default the demo) into OUT (default grades/): similarity.csv, similarity.html; REFERENCE=<folder of public solutions> THRESHOLD=0.3 MOST=100
+	$(PY) -m autograder.similarity "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)" $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(MOST),--most $(MOST))
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF
 	$(PY) -m autograder.written_pdfs "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"

@@ -12,8 +12,8 @@ only read as text, never imported or run.
 
 OUT/similarity.csv lists every pair that shares code, highest score first: `score` (the larger of
 the two shares), each side's label and share of its own code found in the other, and the matched
-tokens. OUT/similarity.html is copydetect's report (the pairs above THRESHOLD, the matched regions
-side by side), with the roster's names in place of file names and a style that shows the code
+tokens. OUT/similarity.html is copydetect's report (the pairs above THRESHOLD, at most the MOST
+highest, the matched regions side by side), with the roster's names in place of file names and a style that shows the code
 side by side without a network. An existing OUT/report.html gets a link to it.
 
     python -m autograder.similarity SUBMISSIONS OUT [--reference DIR] [--threshold 0.3]
@@ -41,7 +41,8 @@ from autograder.submissions import Submission, SubmissionsError, find_submission
 # threshold (equal: every shared k-gram is a fingerprint). Calibrated in tests/test_similarity.py.
 NOISE = 25
 GUARANTEE = 25
-THRESHOLD = 0.3  # pairs at or above this score are shown in the HTML report
+THRESHOLD = 0.3  # pairs above this score are shown in the HTML report ...
+MOST = 100  # ... the highest this many at the most (similarity.csv lists them all)
 OFFLINE_STYLE = """<style>
 .row { display: flex; gap: 1em; } .col { flex: 1 1 0; min-width: 0; overflow-x: auto; }
 .collapse:not(.show) { display: block; } pre { font-size: 0.8em; }
@@ -116,7 +117,7 @@ class Pair:
         return max(self.first_share, self.second_share)
 
 
-def compare(entries: list[Entry], threshold: float = THRESHOLD,
+def compare(entries: list[Entry], threshold: float = THRESHOLD, most: int = MOST,
             noise: int = NOISE, guarantee: int = GUARANTEE) -> tuple[list[Pair], str]:
     """Every pair (student-student, student-reference) sharing code, highest first, and
     copydetect's HTML report with the labels in place of file names."""
@@ -152,7 +153,11 @@ def compare(entries: list[Entry], threshold: float = THRESHOLD,
                     if share_test > 0 or share_ref > 0:
                         pairs.append(Pair(files[test], files[ref], float(share_test),
                                           float(share_ref), tokens))
-            page = detector.generate_html_report(output_mode="return") or ""
+            scores = sorted((pair.score for pair in pairs), reverse=True)
+            if len(scores) > most:  # copydetect shows the pairs strictly above display_t
+                detector.conf.display_t = max(threshold, scores[most])
+            with contextlib.redirect_stdout(io.StringIO()):
+                page = detector.generate_html_report(output_mode="return") or ""
         else:
             page = ""
         for file, entry in sorted(files.items(), key=lambda item: -len(item[0])):
@@ -186,7 +191,7 @@ def not_compared_html(entries: list[Entry]) -> str:
 
 
 def run(submissions: Path, out: Path, reference: Path | None = None,
-        threshold: float = THRESHOLD) -> list[Pair]:
+        threshold: float = THRESHOLD, most: int = MOST) -> list[Pair]:
     """Write OUT/similarity.csv and OUT/similarity.html; return the pairs, highest first."""
     out = Path(out)
     try:
@@ -198,7 +203,7 @@ def run(submissions: Path, out: Path, reference: Path | None = None,
                                       Path(scratch))
     except (roster.ExportError, SubmissionsError) as error:
         raise SimilarityError(str(error)) from None
-    pairs, page = compare(entries, threshold)
+    pairs, page = compare(entries, threshold, most)
     page = page.replace("</body>", not_compared_html(entries) + "</body>", 1) if page else (
         "<!DOCTYPE html><html><body><p>Nothing to compare: fewer than two submissions with "
         f"code.</p>{not_compared_html(entries)}</body></html>")
@@ -220,17 +225,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="a folder of known public solutions (zips or folders) compared "
                              "with every student")
     parser.add_argument("--threshold", type=float, default=THRESHOLD,
-                        help="the score from which a pair is shown in similarity.html "
+                        help="the score above which a pair is shown in similarity.html "
                              "(default: %(default)g; similarity.csv lists every pair)")
+    parser.add_argument("--most", type=int, default=MOST,
+                        help="the most pairs shown in similarity.html, the highest "
+                             "(default: %(default)d)")
     args = parser.parse_args(argv)
     logging.getLogger().setLevel(logging.ERROR)
     try:
-        pairs = run(args.submissions, args.out, args.reference, args.threshold)
+        pairs = run(args.submissions, args.out, args.reference, args.threshold, args.most)
     except SimilarityError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    shown = sum(pair.score >= args.threshold for pair in pairs)
-    print(f"{len(pairs)} pairs share code; {shown} at or above {args.threshold:g}"
+    above = sum(pair.score > args.threshold for pair in pairs)
+    print(f"{len(pairs)} pairs share code; {above} above {args.threshold:g}"
+          + (f" (the highest {args.most} shown in {SIMILARITY_HTML})" if above > args.most else "")
           + "".join(f"\n  {pair.score:.2f}  {pair.first.label}  <->  {pair.second.label}"
                     for pair in pairs[:10]))
     print(f"wrote {args.out / SIMILARITY_CSV} and {args.out / SIMILARITY_HTML}")

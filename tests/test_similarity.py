@@ -377,3 +377,10 @@ def test_a_submission_without_code_is_listed_not_compared(tmp_path):
     assert pairs == []
     page = (tmp_path / "out" / "similarity.html").read_text(encoding="utf-8")
     assert "corrupt: corrupt zip" in page
+
+
+def test_the_html_shows_at_most_the_highest_pairs(tmp_path):
+    subs = population(tmp_path / "submissions")
+    pairs = similarity.run(subs, tmp_path / "out", threshold=0.0, most=2)
+    page = (tmp_path / "out" / "similarity.html").read_text(encoding="utf-8")
+    assert len(pairs) > 2 and page.count("View matched code") == 1  # strictly above the 3rd
