@@ -41,6 +41,7 @@ NOT_GRADED = "not graded yet"
 IDENTITY = ("name", "sid", "email")
 NO_FOLDER = "no submission folder in the export (named in submission_metadata.yml only)"
 NO_MANUAL = "no manual scores (not in MANUAL)"
+NO_WRITTEN = "no written scores yet (blank in MANUAL)"
 
 
 def folder_of(out: Path, submission: Submission) -> Path:
@@ -157,6 +158,8 @@ class Class:
                 full[question] = "" if value is None else score_text(value)
             if found is None:
                 notes.append(NO_MANUAL)
+            elif all(value is None for value in scores.values()):
+                notes.append(NO_WRITTEN)
             written = sum(v for v in scores.values() if v is not None)
             if row["total"] != "" or any(v is not None for v in scores.values()):
                 full["total"] = score_text(float(row["total"] or 0) + written)

@@ -48,6 +48,13 @@ def test_ruby_keys_groups_and_unicode_names(tmp_path):
     assert notes["submission_104"] == ["submitter 1 has no :email: in submission_metadata.yml"]
 
 
+def test_an_empty_sid_is_usual_a_missing_one_is_noted():
+    _, notes, _ = roster.parse_metadata(
+        "submission_1:\n  :submitters:\n  - :name: A\n    :sid:\n    :email: a@x\n"
+        "submission_2:\n  :submitters:\n  - :name: B\n    :email: b@x\n")
+    assert notes == {"submission_2": ["submitter 1 has no :sid: in submission_metadata.yml"]}
+
+
 def test_keys_with_or_without_colons():
     members, _, _ = roster.parse_metadata(
         "submission_1:\n  submitters:\n  - name: A\n    sid: 1\n    email: a@x\n")
