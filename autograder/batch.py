@@ -142,7 +142,6 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
             raise BatchError(str(error)) from None
         if export is not None:
             people.roster = export.roster
-            people.roster.general.extend(export.notes)
         return grade_found(found, submissions, out, people, settings, jobs, only, progress,
                            report)
 

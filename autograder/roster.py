@@ -204,7 +204,8 @@ def export_kind(parts: tuple[str, ...]) -> str | None:
     inside = rest[1:]
     if len(inside) == 1 and inside[0].lower().endswith(".zip"):
         return "upload"
-    return extract.kind_of(inside)
+    # Copied as they are (grading normalizes them later); one too large is skipped, noted.
+    return "file" if extract.kind_of(inside) is not None else None
 
 
 def is_export_zip(path: Path) -> bool:
@@ -222,7 +223,7 @@ class Export:
     folder: Path  # the unzipped export (holding the submission_* folders)
     submissions: list[Submission]
     roster: Roster
-    notes: list[str] = field(default_factory=list)  # remarks from unpacking the zip
+    notes: list[str] = field(default_factory=list)  # remarks from unpacking (in the roster too)
 
 
 def submission_source(folder: Path) -> Path:
@@ -234,10 +235,16 @@ def submission_source(folder: Path) -> Path:
 
 
 def export_of(folder: Path, notes: list[str] = ()) -> Export:
+    """The Export of an unzipped export folder; `notes` (from unpacking its zip) go to the
+    submission they name, the others to every row."""
     found = find_submissions(folder)
     submissions = [Submission(s.name, submission_source(s.path)) if s.path.is_dir() else s
                    for s in found]
-    return Export(folder, submissions, read_roster(folder, submissions), list(notes))
+    people = read_roster(folder, submissions)
+    for note in notes:
+        named = [part for part in re.split(r"[/\s]", note) if part in people.notes]
+        (people.notes[named[0]] if named else people.general).append(note)
+    return Export(folder, submissions, people, list(notes))
 
 
 @contextlib.contextmanager

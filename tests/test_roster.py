@@ -138,3 +138,15 @@ def test_submissions_at_a_plain_folder_or_an_export(tmp_path):
     folder = write_export(tmp_path / "export")
     with roster.submissions_at(tmp_path) as (found, export):  # the export one folder down
         assert export is not None and export.folder == folder and len(found) == 5
+
+
+def test_a_file_too_large_to_unpack_is_noted_on_its_submission(tmp_path, monkeypatch):
+    folder = write_export(tmp_path / "export")
+    (folder / "submission_102" / "data.ipynb").write_bytes(b"x" * 2048)
+    path = zip_folder(folder, tmp_path / "export.zip", "assignment_1_export")
+    monkeypatch.setattr(roster, "MAX_UPLOAD_BYTES", 1024)
+    with roster.open_export(path) as export:
+        assert export.roster.remarks("submission_102") == [
+            "assignment_1_export/submission_102/data.ipynb over 0.000976562 MB not copied"]
+        assert export.roster.general == []
+        assert (export.folder / "submission_102" / "layers.py").is_file()
