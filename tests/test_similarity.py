@@ -384,3 +384,19 @@ def test_the_html_shows_at_most_the_highest_pairs(tmp_path):
     pairs = similarity.run(subs, tmp_path / "out", threshold=0.0, most=2)
     page = (tmp_path / "out" / "similarity.html").read_text(encoding="utf-8")
     assert len(pairs) > 2 and page.count("View matched code") == 1  # strictly above the 3rd
+
+
+def test_an_existing_report_gets_the_link(tmp_path):
+    from autograder import report
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text(f"<html><body>{report.similarity_section(out)}<p>after</p>"
+                                     "</body></html>", encoding="utf-8")
+    assert "Not checked yet" in (out / "report.html").read_text(encoding="utf-8")
+    similarity.run(population(tmp_path / "submissions"), out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<a href='similarity.html'>The similarity report</a>" in page
+    assert "Not checked yet" not in page and "<p>after</p>" in page
+    assert "<td>reference</td><td>disguised</td>" in page or (
+        "<td>disguised</td><td>reference</td>" in page)
