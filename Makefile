@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum
 HANDOUT := dist/BatchNormalization-student.zip
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox-tools pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo grade clean
+.PHONY: help venv sandbox-tools pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo demo-export grade similarity clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,9 +71,15 @@ demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typi
 $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.demo $(DEMO)
 
-grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (default dist/demo) into OUT (default grades/); JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1 (also make pdfs)
-	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)")
+grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/demo) into OUT (default grades/); MANUAL=<Gradescope grades CSV of the written questions> JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1
+	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)")
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
+
+demo-export: $(STAMP) $(DEMO)/README.md ## The demo as Gradescope's export (dist/demo-export/submissions.zip) with a written assignment's grades CSV (written_scores.csv)
+	$(PY) -m autograder.demo_export $(DEMO) dist/demo-export
+
+similarity: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Pairwise similarity of the students' cs231n code (copydetect) of SUBMISSIONS (default the demo) into OUT (default grades/): similarity.csv, similarity.html; REFERENCE=<folder of public solutions> THRESHOLD=0.3 MOST=100
+	$(PY) -m autograder.similarity "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)" $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(MOST),--most $(MOST))
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/), plus one merged PDF
 	$(PY) -m autograder.written_pdfs "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades)"

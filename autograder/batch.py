@@ -1,11 +1,14 @@
 """Batch grading for instructors (`make grade`): a folder of submissions into a gradebook.
 
-Every `*.zip` and every sub-directory of SUBMISSIONS is one submission (submissions.py). Each is
+Every `*.zip` and every sub-directory of SUBMISSIONS is one submission (submissions.py); a
+Gradescope export (zip or folder) is one submission per `submission_<id>/` folder, with its
+roster (roster.py), and the gradebook has one row per student. Each is
 graded in a child process of its own, in parallel, under a wall-clock timeout (supervise.py); its
 record and feedback go to OUT/<submission>/ and OUT/grades.csv is rewritten after each one
 (gradebook.py), so an interrupted run leaves OUT consistent. The next run skips every submission
 whose record carries the same cache key (cache.py) and grades the rest. OUT/report.html closes the
-run (report.py).
+run (report.py), and OUT/scores_gradescope.csv and OUT/scores_canvas.csv the scores to upload
+(upload.py). `--manual` merges the written questions' scores (manual_scores.py).
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import gradebook, paths, pipeline, sandbox, supervise
+from autograder import gradebook, manual_scores, paths, pipeline, roster, sandbox, supervise, upload
 from autograder.cache import cache_key
 from autograder.grades import QUESTIONS
 from autograder.judge import not_graded
 from autograder.settings import Settings
-from autograder.submissions import Submission, SubmissionsError, find_submissions
+from autograder.submissions import Submission, SubmissionsError
 
 
 # The status of a grading killed KILL_GRACE after its time limit (its judge was stuck).
@@ -49,12 +52,15 @@ class Timing:
 
 @dataclass
 class BatchResult:
-    rows: list[dict]  # the gradebook, in order
+    rows: list[dict]  # the submissions' rows, in order
     timings: list[Timing] = field(default_factory=list)  # one per submission, gradebook order
     seconds: float = 0.0  # the whole batch, wall clock
     graded: int = 0  # submissions graded by this run
     cached: int = 0  # submissions whose record was reused
     sandbox: str = ""  # the protections student code ran under (sandbox.Protections.summary)
+    students: list[dict] = field(default_factory=list)  # grades.csv's rows (one per student)
+    people: gradebook.Class = field(default_factory=gradebook.Class)
+    upload: upload.Upload = field(default_factory=upload.Upload)  # the scores to upload
 
 
 def record_finished(out: Path, submission: Submission, key: str, finished: supervise.Finished,
@@ -130,21 +136,41 @@ def check_questions(settings: Settings) -> None:
 
 def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
                  jobs: int | None = None, only: str | None = None, progress: bool = True,
-                 report: bool = True) -> BatchResult:
-    """Grade every submission of `submissions` into `out`; return the gradebook and timings.
+                 report: bool = True, manual: Path | None = None) -> BatchResult:
+    """Grade every submission of `submissions` (a folder, or a Gradescope export zip or folder)
+    into `out`; return the gradebook and timings.
 
     Submissions whose record in `out` has the same key are skipped. `only` (a submission's name)
     regrades exactly that one, whatever the cache says, and keeps the other rows as they are.
-    `settings.questions` restricts grading to some questions (all by default).
+    `settings.questions` restricts grading to some questions (all by default). `manual` is
+    Gradescope's grades CSV of the written questions, merged into the gradebook and feedback.
     """
-    begin = time.monotonic()
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    try:
+        people = gradebook.Class(manual=manual_scores.read(manual) if manual else None)
+    except manual_scores.ManualScoresError as error:
+        raise BatchError(str(error)) from None
+    with contextlib.ExitStack() as stack:
+        try:
+            found, export = stack.enter_context(roster.submissions_at(submissions, exclude=out))
+        except (roster.ExportError, SubmissionsError) as error:
+            raise BatchError(str(error)) from None
+        if export is not None:
+            people.roster = export.roster
+        return grade_found(found, submissions, out, people, settings, jobs, only, progress,
+                           report)
+
+
+def grade_found(found: list[Submission], submissions: Path, out: Path, people: gradebook.Class,
+                settings: Settings, jobs: int | None, only: str | None, progress: bool,
+                report: bool) -> BatchResult:
+    """grade_folder, once the submissions and who they are are known."""
+    begin = time.monotonic()
     jobs = max(1, jobs or len(os.sched_getaffinity(0)))
     check_questions(settings)
     try:
         protections = sandbox.protections()
-        found = find_submissions(submissions, exclude=out)
-    except (sandbox.SandboxError, SubmissionsError) as error:
+    except sandbox.SandboxError as error:
         raise BatchError(str(error)) from None
     # The level is probed once, here: every child grades at the same one.
     forced = bool(settings.sandbox) or protections.forced
@@ -171,7 +197,7 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
         def current_gradebook() -> list[dict]:
             return [rows.get(s.name) or gradebook.empty_row(s.name) for s in found]
 
-        gradebook.write_gradebook(out, current_gradebook())
+        gradebook.write_gradebook(out, current_gradebook(), people)
         work = out / gradebook.WORK / f"run-{os.getpid()}"
         if todo:
             check_the_grader(settings, work / "self-check")
@@ -201,7 +227,7 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
                     rows[submission.name] = batch["row"]
                     timings[submission.name] = Timing(submission.name, batch["seconds"],
                                                       batch["status"], False)
-                    gradebook.write_gradebook(out, current_gradebook())
+                    gradebook.write_gradebook(out, current_gradebook(), people)
                     if bar is not None:
                         bar.set_postfix_str(submission.name[:30], refresh=False)
                         bar.update()
@@ -212,21 +238,30 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
                 bar.close()
             shutil.rmtree(out / gradebook.WORK, ignore_errors=True)
             final, used = final_gradebook(out, found, keys, keep=set(rows) if only else set())
-            gradebook.write_gradebook(out, final)
+            gradebook.write_gradebook(out, final, people)
+            students = people.rows(final)
+            for submission, record in zip(found, used):
+                if record is not None:
+                    gradebook.refresh_feedback(out, submission, record, people)
+            used = [record for record in used if record is not None]
+            uploaded = upload.write_scores(out, students)
             if report:
                 from autograder.report import write_report
 
-                write_report(used, out, sandbox=protections.summary)
+                write_report(used, out, sandbox=protections.summary, students=students,
+                             people=people, uploaded=uploaded)
     return BatchResult(final, [timings.get(s.name, Timing(s.name, 0.0, gradebook.NOT_GRADED,
                                                           False)) for s in found],
                        time.monotonic() - begin, graded=len(todo),
-                       cached=len(found) - len(todo), sandbox=protections.summary)
+                       cached=len(found) - len(todo), sandbox=protections.summary,
+                       students=students, people=people, upload=uploaded)
 
 
 def final_gradebook(out: Path, found: list[Submission], keys: dict[str, str],
                     keep: set[str]) -> tuple[list[dict], list[dict]]:
     """The gradebook again, from the records on disk (the single source of truth): a record
-    counts when its key is current, or when it is one `only` kept. Returns (rows, records)."""
+    counts when its key is current, or when it is one `only` kept. Returns (rows, records),
+    the records in the order of `found`, None for a submission without one."""
     rows, used = [], []
     for s in found:
         record = gradebook.load_record(out, s)
@@ -235,6 +270,7 @@ def final_gradebook(out: Path, found: list[Submission], keys: dict[str, str],
             used.append(record)
         else:
             rows.append(gradebook.empty_row(s.name))
+            used.append(None)
     return rows, used
 
 
@@ -267,8 +303,14 @@ def parser() -> argparse.ArgumentParser:
                     "and a report (OUT/report.html). Reruns skip what is already graded.")
     parser.add_argument("--submissions", type=Path, default=paths.DIST / "demo",
                         help="folder holding the submissions: each *.zip (as the notebook's "
-                             "export cell makes it) and each sub-directory is one submission "
-                             "(default: %(default)s, built by make demo)")
+                             "export cell makes it) and each sub-directory is one submission; "
+                             "or Gradescope's 'Export Submissions' zip or its folder, one "
+                             "submission per submission_<id>/ folder and one gradebook row per "
+                             "student (default: %(default)s, built by make demo)")
+    parser.add_argument("--manual", type=Path, default=None,
+                        help="Gradescope's grades CSV of the written assignment: its question "
+                             "columns become inline_q1..inline_q4 in grades.csv, the feedback "
+                             "and the report, matched by email or SID")
     parser.add_argument("--out", type=Path, default=paths.ROOT / "grades",
                         help="output folder: grades.csv, report.html, and one folder per "
                              "submission with results.json and feedback.md "
@@ -319,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         if limits.memory_bytes != args.memory:
             print(f"Memory: {memory_note}.", file=sys.stderr, flush=True)
         result = grade_folder(args.submissions, args.out, settings, args.jobs, args.only,
-                              progress=not args.no_progress, report=not args.no_report)
+                              progress=not args.no_progress, report=not args.no_report,
+                              manual=args.manual)
     except (BatchError, sandbox.SandboxError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -331,7 +374,23 @@ def main(argv: list[str] | None = None) -> int:
     problems = sum(row["status"] != "ok" for row in result.rows)
     print(f"{len(result.rows)} submissions: {result.graded} graded, {result.cached} already "
           f"graded; {problems} with a status other than ok; {result.seconds:.1f} s")
-    print(f"wrote {out / gradebook.GRADEBOOK}" + ("" if args.no_report else f" and {out / gradebook.REPORT}"))
+    people = result.people
+    if people.roster is not None:
+        print(f"Gradescope export: {len(result.students)} students in the gradebook"
+              + "".join(f"; {note}" for note in people.roster.general))
+    if people.manual is not None:
+        manual = people.manual
+        print(f"manual scores: {len(manual.rows) - len(manual.unmatched)} of {len(manual.rows)} "
+              f"rows matched ({', '.join(f'{q} <- {h!r}' for q, h in manual.columns.items())})"
+              + "".join(f"; {note}" for note in manual.notes))
+        for row in manual.unmatched:
+            print(f"  unmatched manual scores, {row.describe()}")
+    print(f"wrote {out / gradebook.GRADEBOOK}" + ("" if args.no_report else
+                                                   f" and {out / gradebook.REPORT}"))
+    if result.upload.paths:
+        print("the scores to upload: " + ", ".join(map(str, result.upload.paths)))
+        for reason in result.upload.left_out:
+            print(f"  not in the upload files: {reason}")
     return 0
 
 

@@ -91,7 +91,7 @@ def safe_parts(name: str) -> tuple[str, ...] | None:
 
 
 def normalize(data: bytes, kind: str) -> bytes:
-    if kind == "notebook":
+    if kind not in ("py", "loose"):
         return data
     if data.startswith(BOM):
         data = data[len(BOM):]
@@ -105,10 +105,12 @@ def size_text(limit: int) -> str:
 class Taker:
     """Writes the taken files into the destination, enforcing the caps."""
 
-    def __init__(self, destination: Path, max_file: int, max_total: int):
+    def __init__(self, destination: Path, max_file: int, max_total: int,
+                 max_entries: int = MAX_ENTRIES):
         self.destination = destination
         self.max_file = max_file
         self.max_total = max_total
+        self.max_entries = max_entries
         self.total = 0
         self.prepared = Prepared(destination)
         self.seen: set[tuple[str, ...]] = set()
@@ -123,6 +125,9 @@ class Taker:
             return True
         if kind == "notebook":
             self.note(f"notebook over {size_text(self.max_file)} not checked")
+            return False
+        if kind not in ("py", "loose"):  # a file copied whole (unpack_zip): skipped, noted
+            self.note(f"{'/'.join(parts)} over {size_text(self.max_file)} not copied")
             return False
         raise Refused(f"zip bomb: {'/'.join(parts)} over {size_text(self.max_file)}")
 
@@ -145,14 +150,14 @@ class Taker:
             self.prepared.loose.append("/".join(parts))
 
 
-def from_zip(source: Path, taker: Taker) -> None:
+def from_zip(source: Path, taker: Taker, kind_of=kind_of) -> None:
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise Refused("corrupt zip") from None
     with archive:
         entries = archive.infolist()
-        if len(entries) > MAX_ENTRIES:
+        if len(entries) > taker.max_entries:
             raise Refused(f"too many entries in zip ({len(entries)})")
         if not [entry for entry in entries if not entry.is_dir()]:
             raise Refused("empty zip")
@@ -208,6 +213,22 @@ def from_folder(source: Path, taker: Taker) -> None:
                 taker.take(parts, kind, stream)
     if links:
         taker.note(f"ignored {links} symbolic link{'s' if links > 1 else ''}")
+
+
+def unpack_zip(source: Path, destination: Path, kind_of, max_file: int, max_total: int,
+               max_entries: int = MAX_ENTRIES) -> Prepared:
+    """Copy the entries of a zip that `kind_of(parts)` names (any kind other than 'py',
+    'loose' or 'notebook' is copied byte for byte; None skips the entry) into `destination`,
+    as safely as a submission (no unsafe paths, the caps; an entry over `max_file` is skipped
+    with a note). `problem` says why nothing could be copied."""
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    taker = Taker(destination, max_file, max_total, max_entries)
+    try:
+        from_zip(Path(source), taker, kind_of)
+    except Refused as refused:
+        taker.prepared.problem = str(refused)
+    return taker.prepared
 
 
 def check_notebooks(prepared: Prepared) -> None:

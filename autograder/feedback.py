@@ -80,10 +80,31 @@ def overview_markdown(grade: Grade, notes: list[str] = ()) -> str:
     return "\n\n".join(lines)
 
 
-def feedback_markdown(name: str, grade: Grade, notes: list[str] = ()) -> str:
-    """The student's feedback.md: the overview, then per question each check's verdict."""
+def written_markdown(written: list[tuple[str, dict]]) -> str:
+    """The written questions' scores (graded by hand), one row per student of the submission."""
+    questions = [f"inline_q{n}" for n in range(1, 5)]
+    lines = ["## Written questions (graded by hand)", "",
+             "| student | " + " | ".join(f"`{q}`" for q in questions) + " | total |",
+             "|---|" + "---:|" * (len(questions) + 1)]
+    for who, scores in written:
+        if not scores:
+            lines.append(f"| {one_line(who)} | " + " | ".join("-" for _ in questions)
+                         + " | not in the written assignment's grades |")
+            continue
+        cells = ["-" if scores.get(q) is None else f"{scores[q]:g}" for q in questions]
+        total = sum(v for v in scores.values() if v is not None)
+        lines.append(f"| {one_line(who)} | " + " | ".join(cells) + f" | {total:g} |")
+    return "\n".join(lines)
+
+
+def feedback_markdown(name: str, grade: Grade, notes: list[str] = (),
+                      written: list[tuple[str, dict]] | None = None) -> str:
+    """The student's feedback.md: the overview, the written questions' scores (when given),
+    then per question each check's verdict."""
     lines = ["# Batch Normalization: auto-graded feedback", "",
              f"Submission: {one_line(name)}", "", overview_markdown(grade, notes)]
+    if written is not None:
+        lines += ["", written_markdown(written)]
     for question in grade.questions:
         lines += ["", f"## `{question.name}`: {question.title} "
                       f"({question.score:g} / {question.max_score:g})", "",

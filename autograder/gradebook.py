@@ -1,9 +1,12 @@
 """What make grade keeps in OUT: each submission's record and feedback, and the gradebook.
 
 OUT/<submission>/ receives `results.json` (Gradescope's schema; `extra_data["batch"]` keeps the
-gradebook row, the full grade and the cache key: the record) and `feedback.md` (what the student
-reads). OUT/grades.csv (one row per submission: one column per question, total, status) is
-rebuilt from the records, which are the single source of truth. Every file is written atomically.
+submission's row, the full grade and the cache key: the record) and `feedback.md` (what the
+student reads). OUT/grades.csv is rebuilt from the records, which are the single source of truth:
+one row per submission (one column per question, total, status), or, for a Gradescope export,
+one row per student (`name`, `sid`, `email` first; each member of a group gets the group's
+scores; `Class.rows`). With manual scores, `inline_q1` ... `inline_q4` follow the auto-graded
+questions and `total` includes them. Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import io
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import results
+from autograder import results, upload
 from autograder.feedback import feedback_markdown
 from autograder.grades import QUESTIONS, Grade
+from autograder.manual_scores import INLINE, ManualScores
+from autograder.roster import Roster, Student
 from autograder.submissions import Submission, readable, sort_key
 
 GRADEBOOK = "grades.csv"
@@ -27,8 +33,15 @@ GRADER_LOG = "grader-error.log"
 REPORT = "report.html"
 WORK = ".work"  # the running batch's private folders, inside OUT (removed at the end)
 LOCK = ".lock"
-RESERVED = {GRADEBOOK, REPORT, WORK, LOCK}
+SIMILARITY_CSV = "similarity.csv"
+SIMILARITY_HTML = "similarity.html"
+RESERVED = {GRADEBOOK, REPORT, WORK, LOCK, upload.GRADESCOPE, upload.CANVAS, SIMILARITY_CSV,
+            SIMILARITY_HTML}
 NOT_GRADED = "not graded yet"
+IDENTITY = ("name", "sid", "email")
+NO_FOLDER = "no submission folder in the export (named in submission_metadata.yml only)"
+NO_MANUAL = "no manual scores (not in MANUAL)"
+NO_WRITTEN = "no written scores yet (blank in MANUAL)"
 
 
 def folder_of(out: Path, submission: Submission) -> Path:
@@ -101,25 +114,109 @@ def record_row(record: dict) -> dict:
     return record["extra_data"]["batch"]["row"]
 
 
-def gradebook_text(rows: list[dict]) -> str:
+@dataclass
+class Class:
+    """Who the submissions are (a Gradescope export's roster) and their manual scores."""
+
+    roster: Roster | None = None
+    manual: ManualScores | None = None
+
+    def header(self) -> list[str]:
+        return [*(IDENTITY if self.roster else ()), "submission", *QUESTIONS,
+                *(INLINE if self.manual else ()), "total", "status"]
+
+    def students(self, submission: str) -> list[Student | None]:
+        return self.roster.students(submission) if self.roster else [None]
+
+    def written(self, submission: str) -> list[tuple[str, dict]] | None:
+        """[(who, {inline_qN: points or None})] of a submission's students; None without
+        manual scores, an empty dict for a student the CSV does not list."""
+        if self.manual is None:
+            return None
+        found = []
+        for student in self.students(submission):
+            row = self.manual_row(student, submission)
+            found.append((student.name if student and student.name else submission,
+                          row.scores if row else {}))
+        return found
+
+    def manual_row(self, student: Student | None, submission: str):
+        if student is None:
+            return self.manual.find(submission=submission)
+        return self.manual.find(student.name, student.sid, student.email,
+                                submission if not (student.sid or student.email) else "")
+
+    def student_row(self, row: dict, student: Student | None, remarks: list[str]) -> dict:
+        full = dict(zip(IDENTITY, (student.name, student.sid, student.email))) if student else {}
+        full.update(row)
+        notes = list(remarks)
+        if self.manual is not None:
+            found = self.manual_row(student, row["submission"])
+            scores = found.scores if found else {}
+            for question in INLINE:
+                value = scores.get(question)
+                full[question] = "" if value is None else score_text(value)
+            if found is None:
+                notes.append(NO_MANUAL)
+            elif all(value is None for value in scores.values()):
+                notes.append(NO_WRITTEN)
+            written = sum(v for v in scores.values() if v is not None)
+            if row["total"] != "" or any(v is not None for v in scores.values()):
+                full["total"] = score_text(float(row["total"] or 0) + written)
+        full["status"] = "; ".join(part for part in [row["status"], *notes] if part)
+        return full
+
+    def rows(self, rows: list[dict]) -> list[dict]:
+        """The gradebook's rows from the submissions' rows: one per student of an export (and
+        one per student named only in the metadata), one per submission otherwise."""
+        found = []
+        for row in rows:
+            remarks = self.roster.remarks(row["submission"]) if self.roster else []
+            for student in self.students(row["submission"]):
+                found.append(self.student_row(row, student, remarks))
+        if self.roster:
+            for key, students in self.roster.missing.items():
+                for student in students:
+                    found.append(self.student_row(empty_row(key, NO_FOLDER), student, []))
+        return sorted(found, key=lambda r: (not r.get("name"), sort_key(r.get("name", "")),
+                                            sort_key(r["submission"])))
+
+
+def gradebook_text(rows: list[dict], people: Class = Class()) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ["submission", *QUESTIONS, "total", "status"],
-                            lineterminator="\n")
+    writer = csv.DictWriter(buffer, people.header(), lineterminator="\n")
     writer.writeheader()
-    for row in sorted(rows, key=lambda r: sort_key(r["submission"])):
+    for row in people.rows(sorted(rows, key=lambda r: sort_key(r["submission"]))):
         writer.writerow(row)
     return buffer.getvalue()
 
 
-def write_gradebook(out: Path, rows: list[dict]) -> None:
-    results.write_text_atomic(Path(out) / GRADEBOOK, gradebook_text(rows))
+def write_gradebook(out: Path, rows: list[dict], people: Class = Class()) -> None:
+    results.write_text_atomic(Path(out) / GRADEBOOK, gradebook_text(rows, people))
+
+
+def refresh_feedback(out: Path, submission: Submission, record: dict, people: Class) -> None:
+    """Rewrite a graded submission's feedback.md with its students' names and the written
+    questions' scores (or without, when there are none now), only if it changed."""
+    batch = record["extra_data"]["batch"]
+    names = [s.name for s in people.students(submission.name) if s and s.name]
+    title = f"{submission.name} ({', '.join(names)})" if names else submission.name
+    text = feedback_markdown(title, Grade.from_dict(batch["grade"]), batch["notes"],
+                             people.written(submission.name))
+    path = folder_of(out, submission) / FEEDBACK
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    results.write_text_atomic(path, text)
 
 
 def sweep(out: Path, submissions: list[Submission]) -> None:
     """Remove what a killed run left behind: its work folder and half-written temporary files."""
     shutil.rmtree(Path(out) / WORK, ignore_errors=True)
     temporary = re.compile(r"^\.(grades\.csv|report\.html|results\.json|feedback\.md|"
-                           r"grader-error\.log)\..+")
+                           r"grader-error\.log|scores_gradescope\.csv|scores_canvas\.csv)\..+")
     for folder in [Path(out), *(folder_of(out, s) for s in submissions)]:
         if folder.is_dir():
             for file in folder.iterdir():

@@ -4,8 +4,13 @@
 backend): score distribution, per-question pass rates, the most common failure messages and the
 distribution of the speed check's measured ratios.
 
-It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json: Gradescope's
-schema, with `extra_data["batch"]` holding the gradebook row and the judge's full grade.
+It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json:
+Gradescope's schema, with `extra_data["batch"]` holding the gradebook row and the judge's full
+grade. With a Gradescope export the students table names the students; with manual scores a
+section gives the written questions' figures and lists the CSV's rows that matched no one; the
+upload files and the rows they leave out are listed. Its similarity section links
+OUT/similarity.html when `make similarity` wrote one into OUT (`refresh_similarity` rewrites that
+section of an existing report).
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from autograder.gradebook import REPORT
+from autograder.gradebook import REPORT, SIMILARITY_CSV, SIMILARITY_HTML
+from autograder.manual_scores import INLINE
 from autograder.grades import QUESTIONS
 from autograder.results import write_text_atomic
 
 TOP_MESSAGES = 15
+TOP_PAIRS = 10
+SIMILARITY_START, SIMILARITY_END = "<!-- similarity -->", "<!-- /similarity -->"
 
 
 def new_figure(width: float, height: float):
@@ -144,7 +152,83 @@ def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) 
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render(summary: dict, title: str, sandbox: str = "") -> str:
+def written_section(students: list[dict], people) -> str:
+    """The written questions' figures and the manual scores' rows that matched no one."""
+    manual = people.manual
+    parts = ["<h2>Written questions (graded by hand, MANUAL)</h2>"]
+    rows = []
+    for question in INLINE:
+        scores = [float(row[question]) for row in students if row.get(question, "") != ""]
+        rows.append([question, manual.columns.get(question, "-"), len(scores),
+                     f"{statistics.fmean(scores):.2f}" if scores else "-"])
+    parts.append(table(["question", "column of the CSV", "students scored", "mean"], rows,
+                       {2, 3}))
+    missing = [row for row in students if "no manual scores" in row["status"]]
+    parts.append(f"<p>{len(manual.rows) - len(manual.unmatched)} of {len(manual.rows)} rows of "
+                 f"the CSV matched a student; {len(missing)} gradebook rows have no manual "
+                 "scores.</p>")
+    if manual.notes:
+        parts.append("<p>" + html.escape("; ".join(manual.notes)) + "</p>")
+    if manual.unmatched:
+        parts.append("<p>Rows of the manual scores matching no student (by email or SID):</p>")
+        parts.append(table(["line", "name", "email", "SID"],
+                           [[r.line, r.name, r.email, r.sid] for r in manual.unmatched], {0}))
+    return "\n".join(parts)
+
+
+def similarity_section(out: Path) -> str:
+    """A link to OUT/similarity.html and its top pairs, or how to make it."""
+    parts = [SIMILARITY_START, "<h2>Similarity (copied code)</h2>"]
+    csv_path = Path(out) / SIMILARITY_CSV
+    if (Path(out) / SIMILARITY_HTML).is_file() and csv_path.is_file():
+        import csv
+
+        with open(csv_path, encoding="utf-8", newline="") as stream:
+            pairs = list(csv.DictReader(stream))
+        parts.append(f"<p><a href='{SIMILARITY_HTML}'>The similarity report</a> "
+                     f"({len(pairs)} pairs in <a href='{SIMILARITY_CSV}'>{SIMILARITY_CSV}</a>, "
+                     "highest first). The highest:</p>")
+        parts.append(table(["score", "first", "second"], [
+            [pair["score"], pair["first"], pair["second"]] for pair in pairs[:TOP_PAIRS]], {0}))
+    else:
+        parts.append("<p>Not checked yet: <code>make similarity SUBMISSIONS=&lt;the same "
+                     "submissions&gt; OUT=&lt;this folder&gt;</code> writes similarity.html here "
+                     "and links it from this page.</p>")
+    parts.append(SIMILARITY_END)
+    return "\n".join(parts)
+
+
+def refresh_similarity(out: Path) -> bool:
+    """Rewrite the similarity section of OUT/report.html, if there is one; True if done."""
+    path = Path(out) / REPORT
+    try:
+        page = path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    start, end = page.find(SIMILARITY_START), page.find(SIMILARITY_END)
+    if start < 0 or end < start:
+        return False
+    write_text_atomic(path, page[:start] + similarity_section(out)
+                      + page[end + len(SIMILARITY_END):])
+    return True
+
+
+def upload_section(uploaded) -> str:
+    """Which files to upload where, and the rows left out of them."""
+    links = ", ".join(f"<a href='{html.escape(p.name)}'>{html.escape(p.name)}</a>"
+                      for p in uploaded.paths)
+    parts = ["<h2>Scores to upload</h2>",
+             f"<p>{links}: Gradescope's columns (Name, SID, Email, Score) and Canvas' gradebook "
+             "import (Student, ID, SIS User ID, SIS Login ID, Section, the assignment); see the "
+             "README, Instructors.</p>"]
+    if uploaded.left_out:
+        parts.append("<p>Left out of them:</p><ul>" + "".join(
+            f"<li>{html.escape(reason)}</li>" for reason in uploaded.left_out) + "</ul>")
+    return "\n".join(parts)
+
+
+def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | None = None,
+           people=None, out: Path | None = None, uploaded=None) -> str:
     totals = summary["totals"]
     parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
@@ -189,20 +273,36 @@ def render(summary: dict, title: str, sandbox: str = "") -> str:
         parts.append(f"<img alt='speed ratios' src='{ratio_plot(ratios, summary['threshold'])}'>")
     else:
         parts.append("<p>No speed measurements (the speed check did not run to a ratio).</p>")
-    parts.append("<h2>Submissions</h2>")
-    parts.append(table(["submission", "total", "status"],
-                       [[name, f"{total:g}", status] for name, total, status in summary["rows"]],
-                       {1}))
+    if people is not None and people.manual is not None:
+        parts.append(written_section(students or [], people))
+    if uploaded is not None and uploaded.paths:
+        parts.append(upload_section(uploaded))
+    if out is not None:
+        parts.append(similarity_section(out))
+    if students and "name" in students[0]:
+        parts.append("<h2>Students</h2>")
+        parts.append(table(["name", "email", "SID", "submission", "total", "status"], [
+            [row["name"], row["email"], row["sid"], row["submission"], row["total"],
+             row["status"]] for row in students], {4}))
+    else:
+        parts.append("<h2>Submissions</h2>")
+        parts.append(table(["submission", "total", "status"],
+                           [[name, f"{total:g}", status]
+                            for name, total, status in summary["rows"]], {1}))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def write_report(records: list[dict], out: Path, title: str = "Batch Normalization: grading "
-                 "report", sandbox: str = "") -> Path:
+                 "report", sandbox: str = "", students: list[dict] | None = None,
+                 people=None, uploaded=None) -> Path:
     """Write OUT/report.html (atomically) from the submissions' records; return its path.
 
-    `sandbox` says what student code ran under (sandbox.Protections.summary).
+    `sandbox` says what student code ran under (sandbox.Protections.summary); `students` are
+    grades.csv's rows, `people` the batch's gradebook.Class (roster, manual scores) and
+    `uploaded` the upload files written (upload.Upload).
     """
     path = Path(out) / REPORT
-    write_text_atomic(path, render(summarize(records), title, sandbox))
+    write_text_atomic(path, render(summarize(records), title, sandbox, students, people, out,
+                                   uploaded))
     return path

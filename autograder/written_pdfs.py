@@ -1,7 +1,7 @@
 """The graders' written-answer PDFs of a whole batch: one per submission and one merged.
 
-For every submission of a folder (found and named as `make grade` finds them, taken out of zips
-as safely as grading does), OUT/<submission>/written_answers.pdf holds the cells graders read,
+For every submission of a folder or a Gradescope export (found and named as `make grade` finds
+them, taken out of zips as safely as grading does), OUT/<submission>/written_answers.pdf holds the cells graders read,
 under a line naming the submission; OUT/written_answers.pdf merges them all in gradebook order
 (poppler's pdfunite). A submission that cannot be taken out gets a one-page PDF saying why.
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import extract
+from autograder import extract, roster
 from autograder.gradebook import folder_of
-from autograder.submissions import find_submissions
+from autograder.submissions import Submission, SubmissionsError
 from autograder.written_answers import (RenderError, WrittenAnswersPdf, html_to_pdf, notice,
                                         read_or_notice, select_cells, to_html)
 
@@ -38,20 +38,8 @@ def submission_notebook(folder: Path) -> Path:
 
 def render_batch(submissions: Path, out: Path) -> Path:
     """OUT/<submission>/written_answers.pdf for every submission, and one merged PDF in order."""
-    pdfs = []
-    for submission in find_submissions(Path(submissions), exclude=Path(out)):
-        with tempfile.TemporaryDirectory(prefix="bn-pdfs-") as scratch:
-            prepared = extract.prepare(submission.path, Path(scratch))
-            pdf = folder_of(out, submission) / PDF_NAME
-            if prepared.problem:
-                html_to_pdf(to_html(notice(f"{submission.name}: {prepared.problem}")), pdf)
-            else:
-                document = select_cells(read_or_notice(submission_notebook(Path(scratch))))
-                document.cells.insert(0, nbformat.v4.new_markdown_cell(
-                    f"*Submission: {submission.name}*"))
-                html_to_pdf(to_html(document), pdf)
-            pdfs.append(pdf)
-            print(f"wrote {pdf}", flush=True)
+    with roster.submissions_at(Path(submissions), exclude=Path(out)) as (found, _):
+        pdfs = [render_one(submission, out) for submission in found]
     merged = Path(out) / PDF_NAME
     if pdfs:
         subprocess.run(["pdfunite", *map(str, pdfs), str(merged)], check=True)
@@ -59,16 +47,33 @@ def render_batch(submissions: Path, out: Path) -> Path:
     return merged
 
 
+def render_one(submission: Submission, out: Path) -> Path:
+    """OUT/<submission>/written_answers.pdf of one submission (a notice when it cannot be read)."""
+    with tempfile.TemporaryDirectory(prefix="bn-pdfs-") as scratch:
+        prepared = extract.prepare(submission.path, Path(scratch))
+        pdf = folder_of(out, submission) / PDF_NAME
+        if prepared.problem:
+            html_to_pdf(to_html(notice(f"{submission.name}: {prepared.problem}")), pdf)
+        else:
+            document = select_cells(read_or_notice(submission_notebook(Path(scratch))))
+            document.cells.insert(0, nbformat.v4.new_markdown_cell(
+                f"*Submission: {submission.name}*"))
+            html_to_pdf(to_html(document), pdf)
+        print(f"wrote {pdf}", flush=True)
+    return pdf
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submissions", type=Path, help="the folder of submissions (zips, folders)")
+    parser.add_argument("submissions", type=Path,
+                        help="the folder of submissions (zips, folders) or a Gradescope export")
     parser.add_argument("out", type=Path,
                         help="the folder for OUT/<submission>/written_answers.pdf and the merged "
                              "OUT/written_answers.pdf")
     args = parser.parse_args(argv)
     try:
         render_batch(args.submissions, args.out)
-    except RenderError as error:
+    except (RenderError, roster.ExportError, SubmissionsError) as error:
         print(f"pdfs: {error}", file=sys.stderr)
         return 1
     return 0
