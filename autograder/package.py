@@ -74,9 +74,9 @@ apt-get install -y --no-install-recommends bubblewrap util-linux iptables wget c
 
 # Python 3.11 (environment.yml), then exactly the tested environment: the project's requirements
 # with every package pinned by constraints.txt.
-wget -nv -O /tmp/miniforge.sh \
+wget -nv -O "$SOURCE/miniforge.sh" \
   "https://github.com/conda-forge/miniforge/releases/download/{MINIFORGE_VERSION}/Miniforge3-Linux-$(uname -m).sh"
-bash /tmp/miniforge.sh -b -p "$PREFIX"
+bash "$SOURCE/miniforge.sh" -b -p "$PREFIX"
 "$PREFIX/bin/mamba" env create -f "$SOURCE/environment.yml"
 "{ENVIRONMENT_PREFIX}/bin/python" -m pip install --no-cache-dir \
   -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
