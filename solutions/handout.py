@@ -76,10 +76,12 @@ def importable(module: str) -> bool:
 
 def install_advice(folder: Path) -> str:
     """How to install requirements.txt into the Python that runs this notebook."""
-    return (f"Install them all with this one command, in a terminal, in this folder ({folder}):\n"
-            f"\n    \"{sys.executable}\" -m pip install -r {REQUIREMENTS}\n\n"
-            f"(or run `%pip install -r {REQUIREMENTS}` in a new cell of this notebook), then "
-            "restart the kernel (Kernel > Restart Kernel) and run this cell again.\n"
+    powershell = " (in PowerShell, type & and a space before it)" if os.name == "nt" else ""
+    return (f"Install them all into this Python with one command: run\n"
+            f"\n    %pip install -r {REQUIREMENTS}\n\n"
+            f"in a new cell of this notebook, or, in a terminal in this folder ({folder}),"
+            f"{powershell}\n\n    \"{sys.executable}\" -m pip install -r {REQUIREMENTS}\n\n"
+            "Then restart the kernel (Kernel > Restart Kernel) and run this cell again. "
             f"{README} in this folder walks through the whole setup.")
 
 
@@ -182,6 +184,15 @@ def render_written_answers(notebook: str) -> str | None:
     return pdf.name
 
 
+def saved_without_outputs(notebook: str) -> bool:
+    """Whether the notebook, as saved, shows no output at all (run but never saved, say)."""
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return not any(cell.get("outputs") for cell in cells if cell.get("cell_type") == "code")
+
+
 def export(grader, files: list[str], namespace: dict | None = None) -> None:
     """The export cell: the submission zip and the written answers' PDF, from the notebook as
     last saved; print what was written and where each goes."""
@@ -193,6 +204,9 @@ def export(grader, files: list[str], namespace: dict | None = None) -> None:
             f"({Path.cwd()}). Run the notebook from the folder of the handout, where cs231n/ is, "
             "or unzip the handout again and copy your cs231n/layers.py and "
             "cs231n/classifiers/fc_net.py into it.")
+    if saved_without_outputs(notebook):
+        print(f"Note: {notebook}, as last saved, shows no outputs, so the PDF has no figures: "
+              "run all cells, save the notebook (File > Save) and run this cell again.\n")
     pdf = render_written_answers(notebook)
     timestamp = datetime.datetime.now().strftime("%Y_%m_%dT%H_%M_%S")
     archive = f"{ASSIGNMENT}_{timestamp}.zip"

@@ -164,3 +164,13 @@ def test_every_hint_of_the_handout_names_something_the_student_has():
                 text = text.split('"""', 2)[2]
             for phrase in ("make data", "make pdf", "course repository", "autograder/"):
                 assert phrase not in text, f"{path.relative_to(paths.STUDENT_TEMPLATE)}: {phrase}"
+
+
+def test_a_notebook_saved_without_outputs_is_noticed(tmp_path):
+    empty = notebook_file(tmp_path / "empty.ipynb")
+    assert handout.saved_without_outputs(str(empty))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "1", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "1"})])])
+    nbformat.write(notebook, tmp_path / "run.ipynb")
+    assert not handout.saved_without_outputs(str(tmp_path / "run.ipynb"))
+    assert not handout.saved_without_outputs(str(tmp_path / "missing.ipynb"))
