@@ -129,3 +129,20 @@ def test_the_export_of_a_renamed_notebook_grades_in_full_with_make_grade(student
     full = sum(question.points for question in QUESTIONS.values())
     assert float(row["total"]) == full, row
     assert row["status"].startswith("ok"), row
+
+
+def test_the_export_of_a_renamed_notebook_grades_in_full_on_gradescope(student, tmp_path):
+    from autograder import package
+    from test_gradescope import run_autograder
+
+    (exported,) = student[0].glob("BatchNormalization_*.zip")
+    autograder_zip = package.build_autograder_zip(tmp_path / "autograder.zip")
+
+    def unzip_upload(submission):  # Gradescope unpacks the uploaded zip there
+        with zipfile.ZipFile(exported) as bundle:
+            bundle.extractall(submission)
+
+    results = run_autograder(autograder_zip, tmp_path, unzip_upload)
+    assert results["score"] == sum(question.points for question in QUESTIONS.values())
+    for test in results["tests"]:
+        assert test["score"] == test["max_score"] > 0, test["output"]
