@@ -24,13 +24,13 @@ $(STAMP): requirements.txt constraints.txt
 
 assign: template solutions handout ## Regenerate student_template/ and solutions/ from assignment/, run the solutions
 
-template: $(STAMP) ## Regenerate student_template/ and solutions/ (no execution)
+template: $(STAMP) ## Regenerate student_template/ and solutions/ (an executed notebook stays when only its outputs differ)
 	$(PY) -m autograder.build
 
-solutions: $(STAMP) template ## Execute the solved notebook in solutions/ (with its plots)
-	$(PY) -m autograder.notebooks solutions/BatchNormalization.ipynb
+solutions: $(STAMP) template ## Execute the solved notebook in solutions/ when its sources changed (FORCE=1: always)
+	$(PY) -m autograder.notebooks $(if $(FORCE),,--if-stale) solutions/BatchNormalization.ipynb
 
-handout: $(STAMP) template ## Zip student_template/ into dist/ for students
+handout: $(STAMP) template ## Zip student_template/ into dist/ for students (its README.md and requirements.txt included)
 	$(PY) -c 'from autograder import build, paths; print("wrote", build.zip_folder(paths.STUDENT_TEMPLATE, paths.ROOT / "$(HANDOUT)", paths.HANDOUT_TOP))'
 
 autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/autograder.zip (VISIBILITY=visible|after_due_date|after_published|hidden, TIME_LIMIT=<Gradescope timeout, s>)

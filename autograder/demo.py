@@ -85,18 +85,18 @@ DEMOS = [
 
 
 def exported_files(notebook: Path) -> list[str]:
-    """The package files the notebook's export cell puts in the zip (`grader.export(files=...)`)."""
+    """The package files the notebook's export cell puts in the zip (`export(..., files=...)`)."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     for cell in reversed(cells):
         source = "".join(cell.get("source", []))
-        if cell.get("cell_type") != "code" or "grader.export(" not in source:
+        if cell.get("cell_type") != "code" or "export(" not in source:
             continue
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Call):
                 for keyword in node.keywords:
                     if keyword.arg == "files":
                         return list(ast.literal_eval(keyword.value))
-    raise ValueError(f"no grader.export(files=[...]) cell in {notebook}")
+    raise ValueError(f"no export(files=[...]) cell in {notebook}")
 
 
 def write_zip(path: Path, files: dict[str, bytes]) -> None:

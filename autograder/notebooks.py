@@ -2,12 +2,16 @@
 
 It runs in a scratch copy of the notebook's folder, so whatever the notebook writes (otter's log,
 the submission zip of the export cell) stays out of the repository; only the executed notebook
-comes back.
+comes back, stamped (in its metadata) with a digest of what it was executed from: its cells, the
+other files of its folder and the dataset. `--if-stale` (what `make solutions` runs) executes
+only when that stamp is missing or differs, so a target run twice changes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -19,13 +23,40 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder import paths
+from autograder import build, paths
+
+# Written by the notebook when it runs, never read by it: not part of what it is executed from.
+NOT_INPUTS = ("__pycache__", ".ipynb_checkpoints", ".OTTER_LOG", ".zip", ".pdf")
 
 
 def cifar10_environment() -> dict[str, str]:
     """Point the notebook at the CIFAR-10 that `make data` downloaded, if there is one."""
     cifar = paths.DATA / "cifar-10-batches-py"
     return {"CS231N_CIFAR10_DIR": str(cifar)} if cifar.is_dir() else {}
+
+
+def inputs_digest(notebook_path: Path) -> str:
+    """A digest of what executing `notebook_path` depends on: its cells (not their outputs),
+    every other file of its folder, and which dataset the notebook will find."""
+    notebook_path = Path(notebook_path).resolve()
+    digest = hashlib.sha256()
+    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    digest.update(json.dumps(build.comparable(notebook), sort_keys=True).encode())
+    for path in sorted(notebook_path.parent.rglob("*")):
+        relative = path.relative_to(notebook_path.parent).as_posix()
+        if (path == notebook_path or not path.is_file()
+                or any(part in relative or relative.endswith(part) for part in NOT_INPUTS)):
+            continue
+        digest.update(f"\0{relative}\0".encode() + path.read_bytes())
+    digest.update(b"\0dataset\0" + ("cifar-10" if cifar10_environment() else "offline").encode())
+    return digest.hexdigest()
+
+
+def is_current(notebook_path: Path) -> bool:
+    """Whether `notebook_path` was executed from exactly what it would be executed from now."""
+    notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    stamp = notebook.get("metadata", {}).get(build.EXECUTED_STAMP)
+    return stamp == inputs_digest(notebook_path)
 
 
 def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = False) -> float:
@@ -35,6 +66,7 @@ def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = Fals
     on disk is left untouched in that case.
     """
     notebook_path = Path(notebook_path).resolve()
+    stamp = inputs_digest(notebook_path)
     notebook = nbformat.read(notebook_path, as_version=4)
     code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
     done = 0
@@ -62,6 +94,7 @@ def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = Fals
         )
         start = time.monotonic()
         client.execute()
+    notebook.metadata[build.EXECUTED_STAMP] = stamp
     nbformat.write(notebook, notebook_path)
     return time.monotonic() - start
 
@@ -70,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebook", type=Path)
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
+    parser.add_argument("--if-stale", action="store_true",
+                        help="do nothing when the notebook was executed from what it is now")
     args = parser.parse_args(argv)
+    if args.if_stale and is_current(args.notebook):
+        print(f"{args.notebook} is up to date: executed from its current cells and files")
+        return 0
     print(f"executing {args.notebook}")
     try:
         seconds = execute(args.notebook, args.timeout)

@@ -24,10 +24,8 @@ import nbformat
 from autograder import extract, roster
 from autograder.gradebook import folder_of
 from autograder.submissions import Submission, SubmissionsError
-from autograder.written_answers import (RenderError, WrittenAnswersPdf, html_to_pdf, notice,
+from autograder.written_answers import (PDF_NAME, RenderError, html_to_pdf, notice,
                                         read_or_notice, select_cells, to_html)
-
-PDF_NAME = WrittenAnswersPdf.PDF_NAME  # the file the export cell puts beside the notebook
 
 
 def submission_notebook(folder: Path) -> Path:

@@ -9,18 +9,18 @@
 
 `select_cells` is one small notebook transformation, like an nbconvert preprocessor; `render`
 turns a notebook into the graders' PDF: nbconvert's HTML exporter for the selected cells, with
-the markdown's LaTeX turned into MathML (latex2mathml) that Chromium draws itself, then Debian's
-Chromium printing that page to PDF. No script of the notebook runs and nothing is fetched: the
+the markdown's LaTeX turned into MathML (latex2mathml) that the browser draws itself, then a
+headless Chrome, Chromium or Edge printing that page to PDF (`chromium` finds one on Linux, macOS
+and Windows, or takes $CHROMIUM). No script of the notebook runs and nothing is fetched: the
 page forbids both. A missing or corrupt notebook gives a one-page PDF that says so.
 
 The same file serves two places: the graders' side (`make pdf`; `make pdfs` renders a whole
 batch with it from the graders' module written_pdfs) and the student's handout, where
 `make assign` copies it next to the notebook (the handout has no `autograder` package). There
-the export cell calls `grader.add_plugin_files("written_answers.WrittenAnswersPdf")`, otter's own
-way of adding files to the submission zip: `WrittenAnswersPdf` renders the same PDF and hands it
-to `grader.export`. So this file renders one notebook only, needs nothing beyond what a student
-has (otter, nbconvert, nbformat; latex2mathml for drawn formulas) and imports no module of the
-project (tests/test_build.py checks every import of the handout's copy).
+the export cell's `handout.export` renders the same PDF with it and adds it to the submission
+zip. So this file renders one notebook only, needs nothing beyond what a student has (nbconvert,
+nbformat; latex2mathml for drawn formulas) and imports no module of the project
+(tests/test_build.py checks every import of the handout's copy).
 
     python -m autograder.written_answers NOTEBOOK PDF      (make pdf NOTEBOOK=... PDF=...)
     python written_answers.py NOTEBOOK PDF                 (in the handout)
@@ -41,13 +41,13 @@ import nbformat
 from jinja2 import pass_context
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-from otter.plugins import AbstractOtterPlugin
 
 try:
     from latex2mathml.converter import convert as latex_to_mathml
 except ImportError:  # a student's environment without it: formulas stay LaTeX source
     latex_to_mathml = None
 
+PDF_NAME = "written_answers.pdf"  # the file the export cell writes beside the notebook
 KEEP = {"pdf-title", "pdf-inline"}
 OUTPUTS_ONLY = "pdf-ignore-input"
 
@@ -122,38 +122,92 @@ class AnswersHTMLExporter(HTMLExporter):
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-pdf-header-footer",
+    "--no-pdf-header-footer", "--print-to-pdf-no-header",  # the flag's new and old names
 ]
 # A student's notebook is untrusted: no script in it may run while the page is printed, and the
 # page fetches nothing (figures are data: URIs, styles are inline).
 NO_SCRIPTS = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
               'img-src data:; style-src \'unsafe-inline\'; font-src data:">')
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-MAC_BROWSERS = ("/Applications/Chromium.app/Contents/MacOS/Chromium",
-                "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+# The browsers that print, by platform: program names looked up on the PATH, then the places
+# their installers put them. Windows' folders are read from the environment variables below.
+BROWSER_NAMES = {
+    "linux": ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
+              "microsoft-edge", "microsoft-edge-stable"),
+    "darwin": ("chromium", "google-chrome", "microsoft-edge"),
+    "win32": ("chrome", "msedge", "chromium"),
+}
+MAC_APPS = ("Google Chrome.app/Contents/MacOS/Google Chrome",
+            "Chromium.app/Contents/MacOS/Chromium",
+            "Microsoft Edge.app/Contents/MacOS/Microsoft Edge")
+WINDOWS_FOLDERS = ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
+WINDOWS_PROGRAMS = ("Google/Chrome/Application/chrome.exe",
+                    "Chromium/Application/chrome.exe",
+                    "Microsoft/Edge/Application/msedge.exe")
+LINUX_PLACES = ("snap/bin/chromium", "opt/google/chrome/chrome", "opt/microsoft/msedge/msedge")
 
 
 class RenderError(Exception):
-    """The PDF could not be made (no Chromium, or Chromium failed); the message says why."""
+    """The PDF could not be made (no browser, or the browser failed); the message says why."""
 
 
-def chromium() -> str:
-    """The browser that prints: $CHROMIUM if set, else the first Chromium or Chrome found."""
-    chosen = os.environ.get("CHROMIUM")
+def platform_family(platform: str) -> str:
+    """'win32', 'darwin' or 'linux' (every other Unix looks like Linux here)."""
+    if platform.startswith(("win", "cygwin", "msys")):
+        return "win32"
+    return "darwin" if platform == "darwin" else "linux"
+
+
+def browser_places(platform: str, environ, home: Path, root: Path) -> list[Path]:
+    """Where Chrome, Chromium and Edge are installed on `platform`, most common first (`root`
+    is the filesystem's root, `home` the user's folder)."""
+    family = platform_family(platform)
+    if family == "darwin":
+        return [folder / app for app in MAC_APPS
+                for folder in (root / "Applications", home / "Applications")]
+    if family == "win32":
+        return [Path(environ[folder]) / program for program in WINDOWS_PROGRAMS
+                for folder in WINDOWS_FOLDERS if environ.get(folder)]
+    return [root / place for place in LINUX_PLACES]
+
+
+def is_program(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def chromium(platform: str | None = None, environ=None, home: Path | None = None,
+             root: Path = Path("/")) -> str:
+    """The browser that prints: $CHROMIUM if set, else the first Chrome, Chromium or Edge found
+    on the PATH or where its installer puts it on this platform (`platform`, `environ`, `home`
+    and `root` default to this machine's: tests simulate the others)."""
+    platform = sys.platform if platform is None else platform
+    environ = os.environ if environ is None else environ
+    home = Path.home() if home is None else home
+    search_path = environ.get("PATH", "")
+    chosen = environ.get("CHROMIUM")
     if chosen:
-        found = shutil.which(chosen)
-        if not found:
-            raise RenderError(f"CHROMIUM={chosen} is not an executable browser")
-        return found
-    for name in BROWSERS:
-        if shutil.which(name):
-            return shutil.which(name)
-    for path in MAC_BROWSERS:
-        if os.access(path, os.X_OK):
-            return path
-    raise RenderError("no Chromium or Chrome browser was found: install one (Debian and Ubuntu: "
-                      "`apt-get install chromium`, which `make pdf-tools` runs), or set the "
-                      "CHROMIUM environment variable to the browser's path")
+        found = shutil.which(chosen, path=search_path)
+        if found:
+            return found
+        raise RenderError(
+            f"CHROMIUM={chosen} is not a browser program: set CHROMIUM to the full path of "
+            "Chrome, Chromium or Edge (for example with `%env CHROMIUM=<path>` in a cell above "
+            "the export cell), or unset it to let the cell look for one")
+    for name in BROWSER_NAMES[platform_family(platform)]:
+        found = shutil.which(name, path=search_path)
+        if found:
+            return found
+    places = browser_places(platform, environ, home, root)
+    for place in places:
+        if is_program(place):
+            return str(place)
+    raise RenderError(
+        "no Chrome, Chromium or Edge browser was found (looked on the PATH for "
+        f"{', '.join(BROWSER_NAMES[platform_family(platform)])}"
+        + (f" and in {', '.join(str(place) for place in places)}" if places else "")
+        + "): install Google Chrome, Chromium or Microsoft Edge (Debian and Ubuntu: "
+        "`sudo apt-get install chromium`), or, if one is installed elsewhere, set the CHROMIUM "
+        "environment variable to its full path (in the notebook: `%env CHROMIUM=<path>` in a "
+        "cell above the export cell)")
 
 
 def notice(message: str) -> nbformat.NotebookNode:
@@ -189,11 +243,11 @@ def html_to_pdf(html: str, pdf_path: Path, timeout: float = 120) -> None:
                  f"--print-to-pdf={output}", page.as_uri()],
                 capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as error:
-            raise RenderError(f"Chromium made no PDF within {timeout:.0f} s") from error
+            raise RenderError(f"the browser made no PDF within {timeout:.0f} s") from error
         except OSError as error:
-            raise RenderError(f"Chromium could not be started: {error}") from error
+            raise RenderError(f"the browser could not be started: {error}") from error
         if not output.is_file():
-            raise RenderError(f"Chromium made no PDF (exit {done.returncode}): "
+            raise RenderError(f"the browser made no PDF (exit {done.returncode}): "
                               f"{done.stderr.strip()[-500:]}")
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(output, pdf_path)
@@ -203,45 +257,6 @@ def render(notebook_path: Path, pdf_path: Path) -> Path:
     """Write the graders' PDF of `notebook_path` to `pdf_path`."""
     html_to_pdf(to_html(select_cells(read_or_notice(Path(notebook_path)))), Path(pdf_path))
     return Path(pdf_path)
-
-
-class WrittenAnswersPdf(AbstractOtterPlugin):
-    """The student's side: an otter plugin that adds the written answers' PDF to the export zip.
-
-    The export cell runs `grader.add_plugin_files("written_answers.WrittenAnswersPdf")` just
-    before `grader.export(...)`; otter calls `notebook_export` with the notebook's path as
-    `submission_path` and puts the returned files in the zip. When the PDF cannot be made the
-    student is told why and the zip is made without it.
-    """
-
-    PDF_NAME = "written_answers.pdf"
-
-    def __init__(self, submission_path, submission_metadata, plugin_config):
-        super().__init__(submission_path, submission_metadata, plugin_config)
-        self.handed_over = False  # otter keeps this instance and the files it was given
-
-    def notebook_export(self, pdf: str = PDF_NAME) -> list[str]:
-        notebook = Path(self.submission_path)
-        try:
-            render(notebook, Path(pdf))
-        except Exception as error:  # never stop the export: the zip matters more
-            reason = str(error) if isinstance(error, RenderError) else repr(error)
-            earlier = (f" The zip will hold {pdf} made by an earlier run of this cell."
-                       if self.handed_over else "")
-            print(f"No PDF of your written answers: {reason}.\nThe zip is made without it; "
-                  f"your answers are in the notebook, and `python written_answers.py "
-                  f"{notebook.name} {pdf}` makes the PDF on a machine with Chromium or Chrome."
-                  + earlier)
-            return []
-        math = ("" if latex_to_mathml is not None else
-                " Formulas appear as LaTeX source: `pip install latex2mathml` draws them.")
-        print(f"Wrote {pdf}: the title, your answers to the inline questions and the experiment "
-              f"figures, from the notebook as last saved. It goes into the zip; upload it where "
-              f"your course collects the written answers.{math}")
-        if self.handed_over:
-            return []  # otter already holds this path: the file on disk is the new one
-        self.handed_over = True
-        return [pdf]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -113,29 +114,117 @@ def test_no_script_of_the_notebook_runs_while_it_is_printed(tmp_path):
 
 def test_a_browser_named_by_chromium_must_exist(monkeypatch):
     monkeypatch.setenv("CHROMIUM", "/nonexistent/chrome")
-    with pytest.raises(RenderError, match="CHROMIUM=/nonexistent/chrome is not an executable"):
+    with pytest.raises(RenderError, match="CHROMIUM=/nonexistent/chrome is not a browser program"):
         chromium()
     monkeypatch.delenv("CHROMIUM")
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(RenderError, match="no Chromium or Chrome browser was found"):
-        chromium()
+    with pytest.raises(RenderError, match="no Chrome, Chromium or Edge browser was found"):
+        chromium(root=Path("/nonexistent"))
+
+
+def program(path: Path) -> Path:
+    """An executable file at `path` (a stand-in for a browser)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+# Each platform's layout, simulated under tmp_path: (platform, {environment variable: folder
+# under tmp_path}, the browsers installed (paths under tmp_path), the one that must be chosen).
+LAYOUTS = {
+    "windows, Chrome for all users": (
+        "win32", {"PROGRAMFILES": "C/Program Files", "PROGRAMFILES(X86)": "C/Program Files (x86)",
+                  "LOCALAPPDATA": "C/Users/ada/AppData/Local"},
+        ["C/Program Files (x86)/Microsoft/Edge/Application/msedge.exe",
+         "C/Program Files/Google/Chrome/Application/chrome.exe"],
+        "C/Program Files/Google/Chrome/Application/chrome.exe"),
+    "windows, Chrome for one user": (
+        "win32", {"PROGRAMFILES": "C/Program Files", "LOCALAPPDATA": "C/Users/ada/AppData/Local"},
+        ["C/Users/ada/AppData/Local/Google/Chrome/Application/chrome.exe"],
+        "C/Users/ada/AppData/Local/Google/Chrome/Application/chrome.exe"),
+    "windows, only Edge": (
+        "win32", {"PROGRAMFILES": "C/Program Files", "PROGRAMFILES(X86)": "C/Program Files (x86)"},
+        ["C/Program Files (x86)/Microsoft/Edge/Application/msedge.exe"],
+        "C/Program Files (x86)/Microsoft/Edge/Application/msedge.exe"),
+    "macos, Chrome": (
+        "darwin", {}, ["root/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+                       "root/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"],
+        "root/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
+    "macos, Chromium in the user's Applications": (
+        "darwin", {}, ["home/Applications/Chromium.app/Contents/MacOS/Chromium"],
+        "home/Applications/Chromium.app/Contents/MacOS/Chromium"),
+    "macos, only Edge": (
+        "darwin", {}, ["root/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"],
+        "root/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"),
+    "linux, Chrome off the PATH": (
+        "linux", {}, ["root/opt/google/chrome/chrome"], "root/opt/google/chrome/chrome"),
+    "linux, Edge on the PATH": (
+        "linux", {"PATH": "bin"}, ["bin/microsoft-edge", "root/opt/google/chrome/chrome"],
+        "bin/microsoft-edge"),
+    "linux, snap's Chromium": (
+        "linux", {}, ["root/snap/bin/chromium"], "root/snap/bin/chromium"),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_browser_is_found_under_each_platforms_layout(tmp_path, layout):
+    platform, folders, installed, expected = LAYOUTS[layout]
+    environ = {"PATH": str(tmp_path / "empty-bin")}
+    environ.update({name: str(tmp_path / folder) for name, folder in folders.items()})
+    for path in installed:
+        program(tmp_path / path)
+    found = chromium(platform=platform, environ=environ, home=tmp_path / "home",
+                     root=tmp_path / "root")
+    assert found == str(tmp_path / expected)
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin", "linux"])
+def test_without_a_browser_the_message_says_where_it_looked_and_how_to_name_one(tmp_path,
+                                                                                platform):
+    environ = {"PATH": str(tmp_path / "bin"), "PROGRAMFILES": str(tmp_path / "PF")}
+    program(tmp_path / "PF" / "Google" / "Chrome" / "chrome.exe")  # not where installers put it
+    with pytest.raises(RenderError) as info:
+        chromium(platform=platform, environ=environ, home=tmp_path / "home",
+                 root=tmp_path / "root")
+    message = str(info.value)
+    assert message.startswith("no Chrome, Chromium or Edge browser was found")
+    assert "install Google Chrome, Chromium or Microsoft Edge" in message
+    assert "%env CHROMIUM=<path>" in message
+    assert "make " not in message  # a student has no Makefile
+    where = {"win32": "Google/Chrome/Application/chrome.exe",
+             "darwin": "Applications/Google Chrome.app", "linux": "opt/google/chrome/chrome"}
+    assert where[platform] in message
+
+
+def test_chromium_may_name_the_browser_by_its_full_path(tmp_path):
+    edge = program(tmp_path / "Program Files" / "Edge" / "msedge.exe")
+    assert chromium(platform="win32", environ={"PATH": "", "CHROMIUM": str(edge)}) == str(edge)
+
+
+def first_cell_source(folder=paths.STUDENT_TEMPLATE):
+    """The first code cell of the notebook students get: the requirements check and otter."""
+    cells = json.loads((folder / paths.NOTEBOOK_NAME).read_text())["cells"]
+    return next("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
 
 
 def export_cell_source():
     """The export cell of the notebook students get."""
     cells = json.loads((paths.STUDENT_TEMPLATE / paths.NOTEBOOK_NAME).read_text())["cells"]
     return next("".join(cell["source"]) for cell in reversed(cells)
-                if cell["cell_type"] == "code" and "grader.export(" in "".join(cell["source"]))
+                if cell["cell_type"] == "code" and "export(" in "".join(cell["source"]))
 
 
-def run_export_cell(tmp_path, runs=1):
-    """Run the student's export cell (`runs` times) in a Jupyter kernel, in a copy of the
-    solved folder as a student would after saving; return (printed text, the zip's names)."""
+def run_export_cell(tmp_path, runs=1, name=paths.NOTEBOOK_NAME):
+    """Run the student's first cell, then the export cell (`runs` times), in a Jupyter kernel,
+    in a copy of the solved folder with the notebook saved as `name`, as a student would;
+    return (printed text, the newest zip, the folder)."""
     workdir = tmp_path / "student"
     shutil.copytree(paths.SOLUTIONS, workdir, ignore=shutil.ignore_patterns("__pycache__"))
+    if name != paths.NOTEBOOK_NAME:
+        (workdir / paths.NOTEBOOK_NAME).rename(workdir / name)
     runner = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(
-            'import otter\ngrader = otter.Notebook("BatchNormalization.ipynb")'),
+        nbformat.v4.new_code_cell(first_cell_source()),
         *[nbformat.v4.new_code_cell(export_cell_source()) for _ in range(runs)]])
     NotebookClient(runner, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(workdir)}}).execute()
@@ -147,19 +236,29 @@ def run_export_cell(tmp_path, runs=1):
 
 
 def test_the_export_cell_puts_the_written_answers_pdf_in_the_zip_once(tmp_path):
-    assert "written_answers.WrittenAnswersPdf" in export_cell_source()
     printed, exported, workdir = run_export_cell(tmp_path, runs=2)
     names = zipfile.ZipFile(exported).namelist()
-    assert "Wrote written_answers.pdf" in printed
     assert names.count("written_answers.pdf") == 1
     assert {"BatchNormalization.ipynb", "cs231n/layers.py",
             "cs231n/classifiers/fc_net.py"} <= set(names)
     text = pdf_text(workdir / "written_answers.pdf")
     assert "Inline Question 4" in text and "import numpy" not in text
+    # What it wrote and where each goes.
+    assert f"{exported.name}: upload this zip, as it is, to the programming assignment" in printed
+    assert "written_answers.pdf: upload this PDF to the written assignment" in printed
     # Grading takes the package and the notebook from such a zip and leaves the PDF alone.
     prepared = extract.prepare(exported, tmp_path / "taken")
     assert prepared.problem is None and "cs231n/layers.py" in prepared.files
     assert "written_answers.pdf" not in prepared.files
+
+
+def test_the_export_cell_works_after_the_notebook_was_renamed(tmp_path):
+    renamed = "BatchNormalization (1).ipynb"  # what a browser calls a second download
+    printed, exported, workdir = run_export_cell(tmp_path, name=renamed)
+    names = zipfile.ZipFile(exported).namelist()
+    assert renamed in names and "written_answers.pdf" in names
+    assert f"Exported {renamed} as last saved" in printed
+    assert "Inline Question 4" in pdf_text(workdir / "written_answers.pdf")
 
 
 def test_without_a_browser_the_export_cell_says_so_and_still_makes_the_zip(tmp_path, monkeypatch):
@@ -168,8 +267,13 @@ def test_without_a_browser_the_export_cell_says_so_and_still_makes_the_zip(tmp_p
     os.symlink(sys.executable, bin_dir / "python")
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("CHROMIUM", raising=False)
+    if any(Path(place).exists() for place in ("/snap/bin/chromium", "/opt/google/chrome/chrome",
+                                              "/opt/microsoft/msedge/msedge")):
+        pytest.skip("a browser is installed off the PATH here")
     printed, exported, workdir = run_export_cell(tmp_path)
     names = zipfile.ZipFile(exported).namelist()
-    assert "No PDF of your written answers: no Chromium or Chrome browser was found" in printed
+    assert "No PDF of your written answers: no Chrome, Chromium or Edge browser was found" in printed
+    assert "%env CHROMIUM=<path>" in printed
+    assert "no PDF this time (see above): upload written_answers.pdf to the written" in printed
     assert "written_answers.pdf" not in names and "cs231n/layers.py" in names
     assert not (workdir / "written_answers.pdf").exists()

@@ -33,9 +33,9 @@ CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ENV_VAR = "CS231N_CIFAR10_DIR"
 HOW_TO_GET = (
-    "Get it with `python -m cs231n.data_utils --download` (or `make data` in the course "
-    f"repository), or point the {ENV_VAR} environment variable at an existing "
-    f"{CIFAR10_FOLDER} folder."
+    "Get it with `python -m cs231n.data_utils --download`, run in a terminal in the folder that "
+    "holds cs231n/ (it checks the download's checksum; README.md there says more), or point "
+    f"the {ENV_VAR} environment variable at an existing {CIFAR10_FOLDER} folder."
 )
 
 
@@ -222,8 +222,9 @@ def download_CIFAR10(dest_dir=None):
         if checksum != CIFAR10_MD5:
             raise DownloadError(
                 f"the file downloaded from {CIFAR10_URL} is corrupt (MD5 {checksum}, expected "
-                f"{CIFAR10_MD5}); delete it and try again."
+                f"{CIFAR10_MD5}), so it was deleted: run the same command again."
             )
+        print(f"MD5 checksum verified ({checksum}); unpacking ...")
         _safe_extract(partial, dest_dir)
     finally:
         if os.path.exists(partial):
@@ -231,7 +232,8 @@ def download_CIFAR10(dest_dir=None):
 
     if not _has_cifar10(target):
         raise DownloadError(f"the archive from {CIFAR10_URL} did not contain {CIFAR10_FOLDER}")
-    print(f"CIFAR-10 is ready in {target}")
+    print(f"CIFAR-10 is ready in {target}. Restart the notebook's kernel (Kernel > Restart "
+          "Kernel) to use it.")
     return target
 
 

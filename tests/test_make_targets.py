@@ -1,0 +1,46 @@
+"""Every target that builds things leaves the committed files as they are: run them in a fresh
+clone of the repository and ask git."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import paths
+
+# The targets that write files: generated folders, zips, the demo, the gradebook.
+BUILDING_TARGETS = ["handout", "template", "solutions", "assign", "autograder", "demo", "grade"]
+
+
+def run(command, cwd, timeout=900):
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    if shutil.which("git") is None or not (paths.ROOT / ".git").exists():
+        pytest.skip("needs git and the repository's history")
+    folder = tmp_path_factory.mktemp("clone") / "repo"
+    run(["git", "clone", "--quiet", str(paths.ROOT), str(folder)], cwd=folder.parent)
+    return folder
+
+
+def test_building_targets_leave_committed_files_unchanged(clone, tmp_path):
+    # The clone uses this environment: its Python, and a stamp newer than the clone's
+    # requirements so that make never builds (or removes) an environment there.
+    stamp = tmp_path / "installed"
+    stamp.touch()
+    python = Path(sys.executable)
+    make = ["make", "--no-print-directory", f"PY={python}", f"STAMP={stamp}",
+            f"VENV={tmp_path / 'no-venv'}"]
+    for target in BUILDING_TARGETS:
+        run([*make, target], cwd=clone)
+        status = run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone)
+        assert status == "", f"`make {target}` changed committed files:\n{status}"
+    assert (clone / "dist" / "BatchNormalization-student.zip").is_file()
+    assert (clone / "grades" / "grades.csv").is_file()
