@@ -251,8 +251,13 @@ def generated_copy(source: Path) -> str:
 
 def pins(constraints: Path) -> dict[str, tuple[str, str]]:
     """{normalized name: (name as written, version)} of a pip-freeze style file."""
+    return pins_of(constraints.read_text(encoding="utf-8"))
+
+
+def pins_of(text: str) -> dict[str, tuple[str, str]]:
+    """{normalized name: (name as written, version)} of a pip-freeze style text."""
     found = {}
-    for line in constraints.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if "==" in line:
             name, version = (part.strip() for part in line.split("==", 1))
@@ -265,7 +270,8 @@ def canonical(name: str) -> str:
 
 
 def dependency_closure(packages, requires=None) -> set[str]:
-    """The normalized names of `packages` and of everything they require, extras followed,
+    """The normalized names of `packages` (names, or requirements such as
+    "otter-grader[grading]") and of everything they require, extras followed,
     with environment markers evaluated here. `requires(name)` lists a distribution's
     requirement strings (default: the installed distribution's metadata)."""
     from importlib import metadata
@@ -274,7 +280,8 @@ def dependency_closure(packages, requires=None) -> set[str]:
 
     requires = requires or (lambda name: metadata.requires(name) or [])
     extras_seen: dict[str, set[str]] = {}
-    todo = [(name, frozenset()) for name in packages]
+    todo = [(Requirement(package).name, frozenset(Requirement(package).extras))
+            for package in packages]
     while todo:
         name, extras = todo.pop()
         key = canonical(name)
@@ -294,14 +301,20 @@ def student_requirements(constraints: Path = paths.ROOT / "constraints.txt",
                          packages=STUDENT_PACKAGES, requires=None) -> str:
     """The handout's requirements.txt: `packages` closed over their dependencies, pinned as
     `constraints` pins them, sorted by name."""
+    return REQUIREMENTS_HEADER + pinned_closure(packages, constraints, requires)
+
+
+def pinned_closure(packages, constraints: Path = paths.ROOT / "constraints.txt",
+                   requires=None) -> str:
+    """`packages` and everything they pull in, one `name==version` line each as `constraints`
+    pins them (the tested environment), sorted by name."""
     pinned = pins(constraints)
     needed = dependency_closure(packages, requires)
     unpinned = sorted(needed - set(pinned))
     if unpinned:
         raise BuildError(f"{constraints.name} pins no version of {', '.join(unpinned)}, which "
-                         "the student's packages need: add it (pip freeze of the environment)")
-    lines = [f"{pinned[key][0]}=={pinned[key][1]}" for key in sorted(needed)]
-    return REQUIREMENTS_HEADER + "\n".join(lines) + "\n"
+                         f"{', '.join(packages)} need: add it (pip freeze of the environment)")
+    return "\n".join(f"{pinned[key][0]}=={pinned[key][1]}" for key in sorted(needed)) + "\n"
 
 
 def comparable(notebook: dict) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradescope, package, paths, sandbox
+from autograder import build, gradescope, package, paths, sandbox
 from autograder.checks import QUESTIONS
 
 
@@ -57,8 +57,14 @@ def test_zip_ships_judge_and_reference_but_not_otter_runner(autograder_zip):
 
 def test_the_container_gets_exactly_the_tested_pins(autograder_zip):
     bundle = zipfile.ZipFile(autograder_zip)
-    for pins in ("requirements.txt", "constraints.txt"):
-        assert bundle.read(pins) == (paths.ROOT / pins).read_bytes()
+    assert bundle.read("constraints.txt") == (paths.ROOT / "constraints.txt").read_bytes()
+    shipped = build.pins_of(bundle.read("requirements.txt").decode())
+    tested = build.pins_of((paths.ROOT / "constraints.txt").read_text())
+    assert shipped and all(tested[name] == pin for name, pin in shipped.items())
+    for direct in ("otter-grader", "numpy", "nbformat", "pyyaml"):
+        assert direct in shipped, direct
+    for unused in package.NOT_FOR_GRADING:
+        assert unused not in shipped, unused
     environment = bundle.read("environment.yml").decode()
     assert "python=3.11" in environment
     assert "otter-grader" not in environment  # no unpinned extras beside the pins
