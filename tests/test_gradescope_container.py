@@ -9,6 +9,8 @@ OOM killer must take a worker, never the judge), a fork flood, and loose files.
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import package, paths, variants
+from autograder.sandbox import reach
 from autograder.checks import QUESTIONS
 import gradescope_container as container
 
@@ -171,6 +174,12 @@ def scores(run: container.Run) -> dict[str, float]:
     return {test["name"]: test["score"] for test in run.results["tests"]}
 
 
+@functools.lru_cache(maxsize=None)
+def firewall_works() -> bool:
+    """Whether the workers' firewall rule can be added on this machine (it is, here, as root)."""
+    return os.geteuid() == 0 and reach.block_network().startswith("network blocked")
+
+
 def outputs_of(run: container.Run) -> str:
     return "\n".join(test["output"] for test in run.results["tests"])
 
@@ -184,7 +193,9 @@ def check_run(run: container.Run, level: str) -> dict[str, float]:
     assert extra["sandbox"].startswith(f"sandbox level '{level}'"), extra["sandbox"]
     assert "container memory limit 768 MiB" in extra["memory"], extra["memory"]
     if level == "uid":
-        assert "network blocked for worker uids" in extra["sandbox"], extra["sandbox"]
+        # Where iptables works here it must work in the container; elsewhere it says why not.
+        expected = "network blocked" if firewall_works() else "network NOT blocked: "
+        assert expected in extra["sandbox"], extra["sandbox"]
     assert set(per_question) == set(QUESTIONS)
     return per_question
 
