@@ -17,20 +17,32 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from autograder import batch, demo, judge, package, paths
 
 
+# The notebook's helpers, beside it in the student's folder: otter run executes the notebook,
+# whose first cell imports handout.py (the export does not ship them: grading never needs them).
+NOTEBOOK_HELPERS = ("handout.py", "written_answers.py")
+
+
 def reference_zips(folder: Path, count: int) -> list[Path]:
-    """`count` identical copies of the reference submission, as the export cell makes it."""
+    """`count` identical copies of the reference submission, as the export cell makes it, with
+    the notebook's helpers added so that otter run can execute the notebook."""
     built = demo.build(folder / "demo", [d for d in demo.DEMOS if d.name == "reference"])
     source = next(path for path in built if path.suffix == ".zip")
+    with_helpers = folder / "reference-with-helpers.zip"
+    shutil.copyfile(source, with_helpers)
+    with zipfile.ZipFile(with_helpers, "a") as bundle:
+        for name in NOTEBOOK_HELPERS:
+            bundle.write(paths.STUDENT_TEMPLATE / name, name)
     copies = []
     for number in range(count):
         copy = folder / "submissions" / f"reference {number:03d}.zip"
         copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, copy)
+        shutil.copyfile(with_helpers, copy)
         copies.append(copy)
     return copies
 
