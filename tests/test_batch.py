@@ -579,7 +579,8 @@ def test_the_uid_level_grades_in_full_from_a_private_folder_and_hides_the_secret
     snooped = json.dumps(record(out, "snoop"))
     assert "HITS:[]" in snooped, snooped[:3000]
     for secret in (*paths.SECRETS, out):
-        assert secret.stat().st_mode & 0o007 == 0, f"{secret} left open to other users"
+        if secret.exists():  # dist/ is made only by the building targets
+            assert secret.stat().st_mode & 0o007 == 0, f"{secret} left open to other users"
 
 
 def test_make_grade_refuses_to_run_student_code_unisolated_unless_asked(tmp_path, monkeypatch):
