@@ -33,7 +33,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import paths
+from autograder import notebooks, paths, pins
 
 BEGIN_MARKER = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION[ \t]*$")
 END_MARKER = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION[ \t]*$")
@@ -249,98 +249,14 @@ def generated_copy(source: Path) -> str:
             + source.read_text(encoding="utf-8"))
 
 
-def pins(constraints: Path) -> dict[str, tuple[str, str]]:
-    """{normalized name: (name as written, version)} of a pip-freeze style file."""
-    return pins_of(constraints.read_text(encoding="utf-8"))
-
-
-def pins_of(text: str) -> dict[str, tuple[str, str]]:
-    """{normalized name: (name as written, version)} of a pip-freeze style text."""
-    found = {}
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = (part.strip() for part in line.split("==", 1))
-            found[canonical(name)] = (name, version)
-    return found
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def dependency_closure(packages, requires=None) -> set[str]:
-    """The normalized names of `packages` (names, or requirements such as
-    "otter-grader[grading]") and of everything they require, extras followed,
-    with environment markers evaluated here. `requires(name)` lists a distribution's
-    requirement strings (default: the installed distribution's metadata)."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    requires = requires or (lambda name: metadata.requires(name) or [])
-    extras_seen: dict[str, set[str]] = {}
-    todo = [(Requirement(package).name, frozenset(Requirement(package).extras))
-            for package in packages]
-    while todo:
-        name, extras = todo.pop()
-        key = canonical(name)
-        if key in extras_seen and extras <= extras_seen[key]:
-            continue
-        extras_seen.setdefault(key, set()).update(extras)
-        for line in requires(name):
-            requirement = Requirement(line)
-            environments = [{"extra": extra} for extra in ("", *extras)]
-            if requirement.marker is None or any(requirement.marker.evaluate(environment)
-                                                 for environment in environments):
-                todo.append((requirement.name, frozenset(requirement.extras)))
-    return set(extras_seen)
-
-
 def student_requirements(constraints: Path = paths.ROOT / "constraints.txt",
                          packages=STUDENT_PACKAGES, requires=None) -> str:
     """The handout's requirements.txt: `packages` closed over their dependencies, pinned as
     `constraints` pins them, sorted by name."""
-    return REQUIREMENTS_HEADER + pinned_closure(packages, constraints, requires)
-
-
-def pinned_closure(packages, constraints: Path = paths.ROOT / "constraints.txt",
-                   requires=None) -> str:
-    """`packages` and everything they pull in, one `name==version` line each as `constraints`
-    pins them (the tested environment), sorted by name."""
-    pinned = pins(constraints)
-    needed = dependency_closure(packages, requires)
-    unpinned = sorted(needed - set(pinned))
-    if unpinned:
-        raise BuildError(f"{constraints.name} pins no version of {', '.join(unpinned)}, which "
-                         f"{', '.join(packages)} need: add it (pip freeze of the environment)")
-    return "\n".join(f"{pinned[key][0]}=={pinned[key][1]}" for key in sorted(needed)) + "\n"
-
-
-def comparable(notebook: dict) -> dict:
-    """A notebook's content without what executing it adds (outputs, counts, the stamp)."""
-    notebook = json.loads(json.dumps(notebook))
-    notebook.get("metadata", {}).get("language_info", {}).pop("version", None)
-    notebook.get("metadata", {}).pop(EXECUTED_STAMP, None)
-    for cell in notebook["cells"]:
-        cell.pop("outputs", None)
-        cell.pop("execution_count", None)
-        cell.pop("id", None)
-        cell.get("metadata", {}).pop("execution", None)
-    return notebook
-
-
-# The key of the notebook metadata where `make solutions` records what it executed.
-EXECUTED_STAMP = "executed_inputs"
-
-
-def same_but_for_execution(earlier: bytes, built: Path) -> bool:
-    """Whether the notebook `earlier` (bytes) differs from `built` only by execution."""
     try:
-        before = json.loads(earlier.decode("utf-8"))
-        return comparable(before) == comparable(json.loads(built.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return False
+        return REQUIREMENTS_HEADER + pins.pinned_closure(packages, constraints, requires)
+    except pins.UnpinnedError as error:
+        raise BuildError(str(error)) from None
 
 
 def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transform,
@@ -356,7 +272,7 @@ def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transfo
     destination.mkdir(parents=True)
     shutil.copyfile(notebook, notebook_path)
     normalize_notebook(notebook_path, notebook_steps)
-    if earlier is not None and same_but_for_execution(earlier, notebook_path):
+    if earlier is not None and notebooks.same_but_for_execution(earlier, notebook_path):
         notebook_path.write_bytes(earlier)
     shutil.copytree(tests_dir, destination / "tests")
     for name, source in NOTEBOOK_TOOLS.items():

@@ -23,10 +23,36 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder import build, paths
+from autograder import paths
 
 # Written by the notebook when it runs, never read by it: not part of what it is executed from.
 NOT_INPUTS = ("__pycache__", ".ipynb_checkpoints", ".OTTER_LOG", ".zip", ".pdf")
+
+
+def comparable(notebook: dict) -> dict:
+    """A notebook's content without what executing it adds (outputs, counts, the stamp)."""
+    notebook = json.loads(json.dumps(notebook))
+    notebook.get("metadata", {}).get("language_info", {}).pop("version", None)
+    notebook.get("metadata", {}).pop(EXECUTED_STAMP, None)
+    for cell in notebook["cells"]:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+        cell.pop("id", None)
+        cell.get("metadata", {}).pop("execution", None)
+    return notebook
+
+
+# The key of the notebook metadata where `make solutions` records what it executed.
+EXECUTED_STAMP = "executed_inputs"
+
+
+def same_but_for_execution(earlier: bytes, built: Path) -> bool:
+    """Whether the notebook `earlier` (bytes) differs from `built` only by execution."""
+    try:
+        before = json.loads(earlier.decode("utf-8"))
+        return comparable(before) == comparable(json.loads(built.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def cifar10_environment() -> dict[str, str]:
@@ -41,7 +67,7 @@ def inputs_digest(notebook_path: Path) -> str:
     notebook_path = Path(notebook_path).resolve()
     digest = hashlib.sha256()
     notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    digest.update(json.dumps(build.comparable(notebook), sort_keys=True).encode())
+    digest.update(json.dumps(comparable(notebook), sort_keys=True).encode())
     for path in sorted(notebook_path.parent.rglob("*")):
         relative = path.relative_to(notebook_path.parent).as_posix()
         if (path == notebook_path or not path.is_file()
@@ -55,7 +81,7 @@ def inputs_digest(notebook_path: Path) -> str:
 def is_current(notebook_path: Path) -> bool:
     """Whether `notebook_path` was executed from exactly what it would be executed from now."""
     notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
-    stamp = notebook.get("metadata", {}).get(build.EXECUTED_STAMP)
+    stamp = notebook.get("metadata", {}).get(EXECUTED_STAMP)
     return stamp == inputs_digest(notebook_path)
 
 
@@ -94,7 +120,7 @@ def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = Fals
         )
         start = time.monotonic()
         client.execute()
-    notebook.metadata[build.EXECUTED_STAMP] = stamp
+    notebook.metadata[EXECUTED_STAMP] = stamp
     nbformat.write(notebook, notebook_path)
     return time.monotonic() - start
 

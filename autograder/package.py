@@ -22,9 +22,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import otter_tests, paths
+from autograder import otter_tests, paths, pins
 from autograder.gradescope import VISIBILITIES
-from autograder.build import ZIP_TIMESTAMP, BuildError, canonical, pinned_closure
+from autograder.build import ZIP_TIMESTAMP, BuildError
 
 ZIP_PATH = paths.DIST / "autograder.zip"
 
@@ -116,10 +116,13 @@ def grading_requirements() -> str:
 
     direct = [line.split("#", 1)[0].strip()
               for line in (paths.ROOT / "requirements.txt").read_text().splitlines()]
-    needed = [line for line in direct if line and canonical(Requirement(line).name)
+    needed = [line for line in direct if line and pins.canonical(Requirement(line).name)
               not in NOT_FOR_GRADING]
-    return (GRADING_HEADER.format(left_out=", ".join(NOT_FOR_GRADING))
-            + pinned_closure(needed))
+    try:
+        closure = pins.pinned_closure(needed)
+    except pins.UnpinnedError as error:
+        raise BuildError(str(error)) from None
+    return GRADING_HEADER.format(left_out=", ".join(NOT_FOR_GRADING)) + closure
 
 
 # Gradescope's default timeout, and the share of it the judge may use: the rest is for starting

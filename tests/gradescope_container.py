@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 MEMORY_BYTES = 768 * 2**20
@@ -58,7 +58,6 @@ class Run:
     output: str
     peak_memory: int | None = None
     oom_kills: int | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 class Cgroup:

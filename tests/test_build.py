@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from autograder import build, paths
+from autograder import build, notebooks, paths
 
 SAMPLE = textwrap.dedent(
     '''\
@@ -109,7 +109,7 @@ def fresh_build(tmp_path_factory):
 
 def _comparable(notebook_path):
     """A notebook's content with what execution adds (outputs, counts, the stamp) left out."""
-    return build.comparable(json.loads(notebook_path.read_text(encoding="utf-8")))
+    return notebooks.comparable(json.loads(notebook_path.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("folder", ["student_template", "solutions"])
@@ -264,9 +264,9 @@ def test_an_executed_notebook_survives_a_rebuild_that_changes_only_outputs(tmp_p
     # A notebook whose cells differ is replaced by the fresh (unexecuted) build.
     changed = json.loads(executed)
     changed["cells"][1]["source"] = ["# edited\n"]
-    assert not build.same_but_for_execution(json.dumps(changed).encode(),
+    assert not notebooks.same_but_for_execution(json.dumps(changed).encode(),
                                             tmp_path / "solutions" / paths.NOTEBOOK_NAME)
-    assert not build.same_but_for_execution(b"not json", tmp_path / "solutions" /
+    assert not notebooks.same_but_for_execution(b"not json", tmp_path / "solutions" /
                                             paths.NOTEBOOK_NAME)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import build, gradescope, package, paths, sandbox
+from autograder import gradescope, package, paths, pins, sandbox
 from autograder.checks import QUESTIONS
 
 
@@ -58,8 +58,8 @@ def test_zip_ships_judge_and_reference_but_not_otter_runner(autograder_zip):
 def test_the_container_gets_exactly_the_tested_pins(autograder_zip):
     bundle = zipfile.ZipFile(autograder_zip)
     assert bundle.read("constraints.txt") == (paths.ROOT / "constraints.txt").read_bytes()
-    shipped = build.pins_of(bundle.read("requirements.txt").decode())
-    tested = build.pins_of((paths.ROOT / "constraints.txt").read_text())
+    shipped = pins.pins_of(bundle.read("requirements.txt").decode())
+    tested = pins.pins_of((paths.ROOT / "constraints.txt").read_text())
     assert shipped and all(tested[name] == pin for name, pin in shipped.items())
     for direct in ("otter-grader", "numpy", "nbformat", "pyyaml"):
         assert direct in shipped, direct

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import build, handout, paths
+from autograder import build, handout, paths, pins
 from autograder.handout import MissingRequirements, NotebookNotFound
 
 
@@ -133,8 +133,8 @@ def test_the_handout_carries_its_readme_and_requirements():
     for package in build.STUDENT_PACKAGES:
         assert package in pinned, package
     assert "pytest" not in pinned and "tqdm" not in pinned  # the course's tools, not a student's
-    constraints = build.pins(paths.ROOT / "constraints.txt")
-    assert all(constraints[build.canonical(name)][1] == version
+    constraints = pins.pins(paths.ROOT / "constraints.txt")
+    assert all(constraints[pins.canonical(name)][1] == version
                for name, version in pinned.items())
 
 
@@ -144,13 +144,13 @@ def test_requirements_close_over_dependencies_and_extras(tmp_path):
     requires = {"a": ["b-pkg>=1", "c[x] ; python_version >= '3'", "e ; sys_platform == 'nope'"],
                 "b-pkg": [], "c": ["d ; extra == 'x'"], "d": [], "e": []}
     text = build.student_requirements(constraints, ["a"],
-                                      lambda name: requires[build.canonical(name)])
+                                      lambda name: requires[pins.canonical(name)])
     assert text.startswith(build.REQUIREMENTS_HEADER)
     assert text[len(build.REQUIREMENTS_HEADER):].split() == ["A==1", "b_pkg==2", "C==3", "d==4"]
     constraints.write_text("A==1\n")
     with pytest.raises(build.BuildError, match="pins no version of b-pkg, c, d"):
         build.student_requirements(constraints, ["a"],
-                                   lambda name: requires[build.canonical(name)])
+                                   lambda name: requires[pins.canonical(name)])
 
 
 def test_every_hint_of_the_handout_names_something_the_student_has():

@@ -69,17 +69,16 @@ def block_network() -> str:
     rule = ["OUTPUT", "-m", "owner", "--uid-owner", f"{UID_BASE}-{UID_LAST}", "-j", "REJECT"]
     done = []
     search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-    for tool in ("iptables", "ip6tables"):
-        tool = shutil.which(tool, path=search) or tool
-        if not os.path.isabs(tool):
-            return f"network NOT blocked: {tool} is not installed (make sandbox-tools installs it)"
+    for name in ("iptables", "ip6tables"):
+        tool = shutil.which(name, path=search)
+        if tool is None:
+            return f"network NOT blocked: {name} is not installed (make sandbox-tools installs it)"
         present = subprocess.run([tool, "-w", "-C", *rule], capture_output=True)
         if present.returncode != 0:
             added = subprocess.run([tool, "-w", "-A", *rule], capture_output=True, text=True)
             if added.returncode != 0:
-                return (f"network NOT blocked: {os.path.basename(tool)} refused "
-                        f"({added.stderr.strip()})")
-        done.append(os.path.basename(tool))
+                return f"network NOT blocked: {name} refused ({added.stderr.strip()})"
+        done.append(name)
     return f"network blocked for worker uids ({' and '.join(done)} owner rule)"
 
 
