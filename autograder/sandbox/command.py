@@ -214,8 +214,9 @@ def worker_environment(work: Path) -> dict[str, str]:
         "MALLOC_MMAP_THRESHOLD_": str(2**30),
         "MALLOC_TRIM_THRESHOLD_": str(2**30),
     }
-    # Some processors here need these for OpenBLAS to compute correctly.
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    # Some processors here need these for OpenBLAS to compute correctly; numpy's dispatch
+    # restricted by the grader (NPY_DISABLE_CPU_FEATURES) stands for a CPU without those features.
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env
