@@ -71,8 +71,8 @@ demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, typi
 $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.demo $(DEMO)
 
-grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/demo) into OUT (default grades/); MANUAL=<Gradescope grades CSV of the written questions> JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1
-	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)")
+grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/demo) into OUT (default grades/); MANUAL=<Gradescope grades CSV of the written questions> REVIEW=keep|withhold JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1
+	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades)" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)") $(if $(REVIEW),--review $(REVIEW))
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 demo-export: $(STAMP) $(DEMO)/README.md ## The demo as Gradescope's export (dist/demo-export/submissions.zip) with a written assignment's grades CSV (written_scores.csv)

@@ -30,7 +30,7 @@ from autograder import gradebook, manual_scores, paths, pipeline, roster, sandbo
 from autograder.cache import cache_key
 from autograder.grades import QUESTIONS
 from autograder.judge import not_graded
-from autograder.settings import Settings
+from autograder.settings import REVIEW_CHOICES, Settings
 from autograder.submissions import Submission, SubmissionsError
 
 
@@ -342,6 +342,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--questions", nargs="+", metavar="QUESTION", choices=list(QUESTIONS),
                         help="grade only these questions (default: all: "
                              f"{', '.join(QUESTIONS)})")
+    parser.add_argument("--review", choices=REVIEW_CHOICES, default=defaults.review,
+                        help="a check no rule could decide (flagged in grades.csv's review "
+                             "column and report.html) keeps its points until a person looks "
+                             "(keep, the default) or has none until then (withhold)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-report", action="store_true", help="do not write report.html")
     return parser
@@ -354,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     limits, memory_note = sandbox.fit_to_container(
         replace(Settings().limits, memory_bytes=args.memory), sandbox.container_limit())
     settings = Settings(args.call_timeout, args.import_timeout, args.timeout, limits,
-                        args.questions)
+                        args.questions, review=args.review)
     try:
         print(f"Student code runs under {sandbox.protections().summary}.", file=sys.stderr,
               flush=True)
@@ -372,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     out = args.out
     problems = sum(row["status"] != "ok" for row in result.rows)
+    flagged = [row["submission"] for row in result.rows if row.get("review")]
+    if flagged:
+        fate = "kept" if args.review == "keep" else "withheld"
+        print(f"{len(flagged)} flagged for review (points {fate} until then; see report.html): "
+              f"{', '.join(flagged)}")
     print(f"{len(result.rows)} submissions: {result.graded} graded, {result.cached} already "
           f"graded; {problems} with a status other than ok; {result.seconds:.1f} s")
     people = result.people

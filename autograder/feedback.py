@@ -47,7 +47,12 @@ def question_markdown(question: QuestionResult) -> str:
     """One question's checks, each passed or FAILED with the reason of the failure."""
     lines = []
     for check in question.checks:
-        if check.passed:
+        if check.review:
+            kept = "points kept" if check.passed else "points withheld"
+            lines.append(f"- **TO BE REVIEWED** ({kept} until the course staff have looked): "
+                         f"{one_line(check.title)}  ")
+            lines.append(f"  {one_line(check.review)}")
+        elif check.passed:
             lines.append(f"- passed: {one_line(check.title)}")
         else:
             lines.append(f"- **FAILED**: {one_line(check.title)}  ")

@@ -64,12 +64,14 @@ def make_row(name: str, grade: Grade, status: str) -> dict:
     for question in QUESTIONS:
         row[question] = score_text(scores[question]) if question in scores else ""
     row["total"] = score_text(grade.total)
+    row["review"] = " ".join(grade.reviews)
     row["status"] = status
     return row
 
 
 def empty_row(name: str, status: str = NOT_GRADED) -> dict:
-    return {"submission": name, **{q: "" for q in QUESTIONS}, "total": "", "status": status}
+    return {"submission": name, **{q: "" for q in QUESTIONS}, "total": "", "review": "",
+            "status": status}
 
 
 def write_record(out: Path, submission: Submission, key: str, grade: Grade,
@@ -123,7 +125,7 @@ class Class:
 
     def header(self) -> list[str]:
         return [*(IDENTITY if self.roster else ()), "submission", *QUESTIONS,
-                *(INLINE if self.manual else ()), "total", "status"]
+                *(INLINE if self.manual else ()), "total", "review", "status"]
 
     def students(self, submission: str) -> list[Student | None]:
         return self.roster.students(submission) if self.roster else [None]

@@ -47,6 +47,7 @@ class CheckResult:
     weight: float
     passed: bool
     message: str = ""
+    review: str = ""  # why no rule could decide this check (flagged for a person to look)
 
 
 @dataclass
@@ -55,6 +56,11 @@ class QuestionResult:
     title: str
     max_score: float
     checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def review(self) -> str:
+        """Why this question is flagged for review ("" if it is not)."""
+        return "; ".join(check.review for check in self.checks if check.review)
 
     @property
     def score(self) -> float:
@@ -80,6 +86,11 @@ class Grade:
     def partly_graded(self) -> bool:
         """The grading ran out of time: some checks have verdicts, the rest are unfinished."""
         return self.status.startswith(OUT_OF_TIME)
+
+    @property
+    def reviews(self) -> dict[str, str]:
+        """The questions flagged for review, with why."""
+        return {q.name: q.review for q in self.questions if q.review}
 
     @property
     def max_total(self) -> float:

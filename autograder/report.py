@@ -125,7 +125,12 @@ def summarize(records: list[dict]) -> dict:
     graded = {q["name"] for batch in batches for q in batch["grade"]["questions"]}
     max_total = sum(q.points for name, q in QUESTIONS.items() if name in graded) or sum(
         q.points for q in QUESTIONS.values())
-    return {"count": len(records), "totals": totals, "statuses": statuses, "rates": rates,
+    reviews = [(batch["row"]["submission"], question["name"], check["review"],
+                check["passed"], (batch["grade"].get("measurements") or {}).get(
+                    "review_code", {}).get(question["name"], {}))
+               for batch in batches for question in batch["grade"]["questions"]
+               for check in question["checks"] if check.get("review")]
+    return {"count": len(records), "totals": totals, "reviews": sorted(reviews), "statuses": statuses, "rates": rates,
             "failures": failures.most_common(TOP_MESSAGES), "ratios": ratios,
             "threshold": max(thresholds) if thresholds else None,
             "max_total": max_total,
@@ -140,6 +145,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 td, th { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
 td.n { text-align: right; }
 img { max-width: 100%; }
+table.code td { width: 50%; } pre { font-size: 0.8rem; white-space: pre-wrap; }
 """
 
 
@@ -150,6 +156,25 @@ def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) 
                          for i, cell in enumerate(row)) + "</tr>"
         for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def review_section(reviews: list) -> str:
+    """The checks no rule could decide, each with the student's functions side by side."""
+    parts = ["<h2>Flagged for review</h2>"]
+    if not reviews:
+        parts.append("<p>No check was flagged: every verdict was decided by a rule.</p>")
+        return "".join(parts)
+    parts.append(f"<p>{len(reviews)} checks no rule could decide; read the code and change the "
+                 "score on the platform where needed (points are kept or withheld until then, "
+                 "as make grade's REVIEW= said).</p>")
+    for submission, question, reason, kept, code in reviews:
+        parts.append(f"<h3>{html.escape(submission)}: {html.escape(question)} (points "
+                     f"{'kept' if kept else 'withheld'})</h3><p>{html.escape(reason)}</p>")
+        if code:
+            cells = "".join(f"<td><b>{html.escape(name)}</b><pre>{html.escape(source)}</pre></td>"
+                            for name, source in code.items())
+            parts.append(f"<table class=code><tr>{cells}</tr></table>")
+    return "".join(parts)
 
 
 def written_section(students: list[dict], people) -> str:
@@ -273,6 +298,7 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
         parts.append(f"<img alt='speed ratios' src='{ratio_plot(ratios, summary['threshold'])}'>")
     else:
         parts.append("<p>No speed measurements (the speed check did not run to a ratio).</p>")
+    parts.append(review_section(summary["reviews"]))
     if people is not None and people.manual is not None:
         parts.append(written_section(students or [], people))
     if uploaded is not None and uploaded.paths:

@@ -31,6 +31,8 @@ def gradescope_results(grade: Grade, scores: dict[str, float] | None = None,
             "output_format": "md",
             "visibility": "visible",
         })
+        if question.review:
+            tests[-1]["extra_data"] = {"review": question.review}
     return {
         "score": round(sum(test["score"] for test in tests), 4),
         "execution_time": round(grade.seconds, 2),

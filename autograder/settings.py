@@ -11,6 +11,9 @@ import json
 from dataclasses import asdict, dataclass, field
 
 
+REVIEW_CHOICES = ("keep", "withhold")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one worker process."""
@@ -32,10 +35,15 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     questions: tuple[str, ...] | None = None  # grade only these questions (None: all)
     sandbox: str = ""  # the sandbox level; "" means the strongest this machine allows
+    # A check no rule could decide (flagged for review) keeps its points until a person has
+    # looked ("keep"), or has none until then ("withhold").
+    review: str = "keep"
 
     def __post_init__(self) -> None:
         # Any iterable of names is accepted; an empty one means all questions.
         object.__setattr__(self, "questions", tuple(self.questions) if self.questions else None)
+        if self.review not in REVIEW_CHOICES:
+            raise ValueError(f"review={self.review!r}: expected one of {', '.join(REVIEW_CHOICES)}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

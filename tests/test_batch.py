@@ -29,7 +29,7 @@ from autograder.grades import QUESTIONS
 from autograder.settings import Limits, Settings
 
 QUICK = ["bn_forward_train"]
-HEADER = ["submission", *QUESTIONS, "total", "status"]
+HEADER = ["submission", *QUESTIONS, "total", "review", "status"]
 LAYERS = "cs231n/layers.py"
 RAW = "RAW-STUDENT-OUTPUT-1234"
 EPS_MISSING = (LAYERS, "batchnorm_forward", "std = np.sqrt(sample_var + eps)",

@@ -77,7 +77,7 @@ def test_one_row_per_student_groups_share_scores(graded):
     out, result = graded
     rows = read_csv(out / gradebook.GRADEBOOK)
     assert list(rows[0])[:4] == ["name", "sid", "email", "submission"]
-    assert "inline_q1" in rows[0] and list(rows[0])[-2:] == ["total", "status"]
+    assert "inline_q1" in rows[0] and list(rows[0])[-3:] == ["total", "review", "status"]
     by = {(row["name"], row["submission"]): row for row in rows}
     zoe = by[("Zoë Dupont", "submission_101")]
     assert (zoe["sid"], zoe["email"], zoe["bn_forward_train"]) == ("2024001", "zoe@example.edu",

@@ -3,8 +3,9 @@
 Each file is one member: real Python whose code is appended to a copy of the reference's
 `cs231n/layers.py`, where they replace the functions of the same name (the reference's own cache
 layout: x_hat, x_centered, var, std, gamma, eps). Its docstring says what it is, `KIND` which
-family it belongs to, and `SHOULD_PASS` what the speed question must say of it (None: beyond what
-any black-box rule can tell, a limit the README states). `make bench` (autograder/bench.py) grades
+family it belongs to, `SHOULD_PASS` what the speed question must say of it (None: beyond what
+any black-box rule can tell, a limit the README states), and `FLAGGED = True` that the question
+must flag it for review (no rule can decide; its points then follow make grade's REVIEW=). `make bench` (autograder/bench.py) grades
 every member many times, alone, beside another grading and under half a CPU;
 tests/test_alt_population.py grades each once, quickly.
 """
@@ -27,6 +28,7 @@ class Member:
     summary: str  # the docstring's first line
     should_pass: bool | None
     code: str  # what is appended to layers.py
+    flagged: bool = False  # the speed question must flag it for review (no rule can decide)
 
     def build(self, folder: Path) -> Path:
         """A submission folder: the reference package with this member's code appended."""
@@ -41,11 +43,12 @@ def read(path: Path) -> Member:
     tree = ast.parse(source)
     constants = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
                  if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-                 and node.targets[0].id in ("SHOULD_PASS", "KIND")}
+                 and node.targets[0].id in ("SHOULD_PASS", "KIND", "FLAGGED")}
     lines = source.splitlines(keepends=True)
     first = tree.body[1].lineno - 1  # after the docstring
     return Member(path.stem, constants["KIND"], ast.get_docstring(tree).splitlines()[0],
-                  constants["SHOULD_PASS"], "".join(lines[first:]))
+                  constants["SHOULD_PASS"], "".join(lines[first:]),
+                  constants.get("FLAGGED", False))
 
 
 def members() -> list[Member]:

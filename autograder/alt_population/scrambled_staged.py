@@ -1,7 +1,7 @@
-"""Beyond the rule: the staged graph as alt, its last bits scrambled on purpose (dx * (1 + 2**-52))."""
+"""A cheat: the staged graph as alt, its last bits scrambled on purpose (dx * (1 + 2**-52))."""
 
-KIND = "beyond"
-SHOULD_PASS = None  # no black-box rule can tell: a documented limit (README)
+KIND = "cheat"
+SHOULD_PASS = False  # the bits differ, the algebra does not (checks/algebra.py)
 
 
 def batchnorm_backward_alt(dout, cache):

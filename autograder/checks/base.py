@@ -34,6 +34,16 @@ class CheckFailed(Exception):
     """A check's verdict: what the student should fix."""
 
 
+class NeedsReview(Exception):
+    """No rule could decide this check: why, for the person who reads the code. The check
+    keeps its points or not as the instructor chose (Settings.review). `show` names the
+    student's functions to put side by side in the report, as (file in the package, name)."""
+
+    def __init__(self, reason: str, show: tuple[tuple[str, str], ...] = ()):
+        super().__init__(reason)
+        self.show = show
+
+
 class OutOfTime(Exception):
     """The time allowed for grading the submission ran out during a check: no verdict."""
 
@@ -158,6 +168,7 @@ class Context:
     worker: WorkerClient
     ref: object  # the reference modules, see autograder.reference
     reference_dir: Path  # the reference package, for checks that run it in a worker of its own
+    package_root: Path = Path()  # the student's package, read as text only (for reviews)
     measurements: dict = field(default_factory=dict)  # figures for the report (e.g. a speed ratio)
     # Student functions that timed out once, with why: later checks do not call them again, so a
     # hang costs the checks that need that function, and the time of one call timeout.
