@@ -158,14 +158,16 @@ class WorkerClient:
     # Conveniences -----------------------------------------------------------------------------
 
     def call(self, target, *args, method: str | None = None, keep: bool | list[int] = False,
-             timeout: float | None = None, **kwargs):
+             timeout: float | None = None, fresh: bool = False, **kwargs):
         """Call `target` ('cs231n.module:name' or a handle) in the worker and return the result.
 
         keep=True keeps the whole result in the worker (a handle comes back); a list of indices
         keeps those items of a tuple result there (e.g. keep=[1] for a layer's cache).
+        fresh=True calls it on copies of the arguments (kept objects included).
         """
         return self.request("call", timeout, target=target, method=method, keep=keep,
-                            args=wire.encode(list(args)), kwargs=wire.encode(kwargs))
+                            fresh=fresh, args=wire.encode(list(args)),
+                            kwargs=wire.encode(kwargs))
 
     def get(self, target, attr: str | None = None, keep: bool = False, **select):
         """Read `target.attr` (or `target` itself); keep=True leaves it in the worker.

@@ -124,6 +124,16 @@ VARIANTS = {
         # bn_backward's numeric check differentiates the student's own forward, which now
         # shifts its input on every call
         {"bn_backward"}),
+    "eps added to the variance before the running average": ([
+        (LAYERS, "batchnorm_forward",
+         'bn_param["running_var"] = momentum * running_var + (1 - momentum) * sample_var',
+         'bn_param["running_var"] = momentum * running_var + (1 - momentum) * (sample_var + eps)'),
+    ], {"bn_forward_train": ["the running variance holds var + eps"]}, set()),
+    "alt scales the cached gamma in place": ([
+        (LAYERS, "batchnorm_backward_alt", "    return dx, dgamma, dbeta\n",
+         "    cache[4][...] = 2 * cache[4]\n    return dx, dgamma, dbeta\n"),
+    ], {"bn_backward_alt": ["batchnorm_backward_alt changed its cache"]},
+        set()),
     "a bad mode does not raise": ([
         (LAYERS, "batchnorm_forward", MODE_CHECK, ""),
     ], {"bn_forward_test": ["an invalid bn_param['mode'] must raise ValueError"]}, set()),
@@ -160,6 +170,24 @@ def test_template_gets_nothing_on_any_batchnorm_question():
     # The template's forward already raises ValueError on a bad mode: that alone earns nothing.
     bad_mode = [c for c in by_name(result)["bn_forward_test"].checks if "ValueError" in c.title]
     assert len(bad_mode) == 1 and not bad_mode[0].passed
+
+
+def test_an_alt_that_consumes_its_cache_harms_only_itself(tmp_path):
+    """alt pops what it reads from a dict cache: each function gets its own copy, so the
+    speed question never reports batchnorm_backward failing on what alt did."""
+    folder = make_variant(tmp_path / "variant", [
+        (LAYERS, "batchnorm_forward", "cache = (x_hat, x_centered, sample_var, std, gamma, eps)",
+         "cache = dict(zip('abcdef', (x_hat, x_centered, sample_var, std, gamma, eps)))"),
+        (LAYERS, "batchnorm_backward", STAGED_UNPACK,
+         "    x_hat, x_centered, var, std, gamma, eps = (cache[k] for k in 'abcdef')\n"),
+        (LAYERS, "batchnorm_backward_alt", ALT_UNPACK,
+         "    x_hat, std, gamma = cache.pop('a'), cache.pop('d'), cache.pop('e')\n"),
+    ])
+    result = grade(folder, Settings(questions=["bn_backward", "bn_backward_alt", SPEED]))
+    scores = by_name(result)
+    assert scores["bn_backward"].score == scores["bn_backward"].max_score
+    assert scores[SPEED].score == scores[SPEED].max_score, messages(scores[SPEED])
+    assert "batchnorm_backward_alt changed its cache" in messages(scores["bn_backward_alt"])
 
 
 def test_speed_message_names_the_function_that_is_not_implemented(tmp_path):
@@ -215,7 +243,8 @@ def test_in_place_variant_fails_only_the_unmodified_inputs_check_of_training(tmp
                              Settings(questions=["bn_forward_train"])))["bn_forward_train"]
     failed = [c.title for c in question.checks if not c.passed]
     assert failed == ["leaves its input arrays unmodified"]
-    assert question.score == pytest.approx(10 * (1 - 1 / 9), abs=1e-3)
+    total = sum(check.weight for check in question.checks)  # the failed check weighs 1
+    assert question.score == pytest.approx(10 * (1 - 1 / total), abs=1e-3)
 
 
 def test_variant_messages_reveal_no_expected_numbers(tmp_path):

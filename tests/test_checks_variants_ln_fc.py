@@ -119,8 +119,21 @@ def layernorm_backward(dout, cache):
     return dx_t.T, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
 '''
 
+# As real students write it: ln_param itself handed to batchnorm_forward, which then holds a
+# mode and running averages that layernorm never reads (not a mistake: README, decided cases).
+TRANSPOSED_ON_LN_PARAM = TRANSPOSED_LAYERNORM.replace(
+    """    x_hat_t, bn_cache = batchnorm_forward(x.T, np.ones(N), np.zeros(N),
+                                          {"mode": "train", "eps": eps})""",
+    """    ln_param["mode"] = "train"
+    x_hat_t, bn_cache = batchnorm_forward(x.T, np.ones(N), np.zeros(N), ln_param)""")
+assert TRANSPOSED_ON_LN_PARAM != TRANSPOSED_LAYERNORM
+
 # name: ([(file, function or None, old, new), ...], code appended to layers.py)
 ALTERNATIVES = {
+    "layernorm by the transpose trick, on ln_param itself": ([
+        (LAYERS, None, "\ndef layernorm_forward(", "\ndef unused_layernorm_forward("),
+        (LAYERS, None, "\ndef layernorm_backward(", "\ndef unused_layernorm_backward("),
+    ], TRANSPOSED_ON_LN_PARAM),
     "layernorm by the transpose trick on batchnorm": ([
         (LAYERS, None, "\ndef layernorm_forward(", "\ndef unused_layernorm_forward("),
         (LAYERS, None, "\ndef layernorm_backward(", "\ndef unused_layernorm_backward("),

@@ -17,6 +17,7 @@ from autograder.checks.base import (
     require_right_output,
     random_inputs,
 )
+from autograder.runtime import wire
 
 
 def unpack(result, count: int, name: str):
@@ -115,6 +116,24 @@ def train_running_averages(ctx):
                          f"{step + 1}", "(D,)", hint=hint)
 
 
+@check("bn_forward_train", "running variance of features with a tiny variance, where eps matters",
+       1)
+def train_running_small_variance(ctx):
+    _, x, gamma, beta = random_inputs(115, 24, 6, scale=1e-3, shift=0.0)
+    start = {"mode": "train", "running_mean": np.zeros(6), "running_var": np.zeros(6)}
+    param = ctx.worker.put(start)
+    expected = {key: np.copy(value) if isinstance(value, np.ndarray) else value
+                for key, value in start.items()}
+    student_forward(ctx, x, gamma, beta, param)
+    ctx.ref.layers.batchnorm_forward(x, gamma, beta, expected)
+    got = ctx.request("batchnorm_forward", "get", target=param).get("running_var")
+    hint = ""
+    if matches(got, 0.1 * (x.var(axis=0) + 1e-5)):
+        hint = "the running variance holds var + eps: eps belongs only inside the square root"
+    expect_close(got, expected["running_var"], "bn_param['running_var'] after one step on "
+                 "features whose variance is smaller than eps", "(D,)", hint=hint)
+
+
 @check("bn_forward_train", "running averages start from zeros by default", 1)
 def train_default_running_averages(ctx):
     _, x, gamma, beta = random_inputs(113, 12, 5)
@@ -177,6 +196,16 @@ def test_after_training(ctx):
         student_forward(ctx, batch, gamma, beta, param)
         ctx.ref.layers.batchnorm_forward(batch, gamma, beta, expected_param)
     ctx.worker.set(param, "mode", "test")
+    # Judge the test branch on the running averages the student's training steps stored:
+    # wrong ones are bn_forward_train's to charge, not this question's.
+    state = ctx.request("batchnorm_forward", "get", target=param)
+    for key in ("running_mean", "running_var"):
+        value = state.get(key)
+        if not (isinstance(value, np.ndarray) and value.shape == (7,)
+                and value.dtype.kind == "f"):
+            raise CheckFailed(f"test mode after training cannot be judged: the training steps "
+                              f"left no bn_param['{key}'] of shape (D,) (see bn_forward_train)")
+        expected_param[key] = value
     expected_param["mode"] = "test"
     test_x = x + rng.randn(7)
     out, _ = student_forward(ctx, test_x, gamma, beta, param, keep_cache=False)
@@ -248,6 +277,45 @@ def backward_against_reference(ctx, function: str, N: int, D: int, seed: int, la
         expect_close(got, want, f"{function}'s {name} for {label}", shape, hint=hint)
 
 
+def same_data(a, b) -> bool:
+    """Whether two plain values read from the worker are equal: arrays bit for bit (shape and
+    dtype too), containers item by item; objects the worker keeps (handles) are not compared."""
+    if isinstance(a, wire.Handle) or isinstance(b, wire.Handle):
+        return isinstance(a, wire.Handle) and isinstance(b, wire.Handle)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(same_data(x, y) for x, y in zip(a, b)))
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys()
+                and all(same_data(a[key], b[key]) for key in a))
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
+def backward_leaves_its_inputs_alone(ctx, function: str, seed: int) -> None:
+    """Call `function` twice on one cache and one dout: neither may change, and the two
+    results must be equal (the notebook and the network call it on caches they keep)."""
+    rng, x, gamma, beta = random_inputs(seed, 16, 6)
+    dout = rng.randn(16, 6)
+    _, cache = student_forward(ctx, x, gamma, beta, {"mode": "train"})
+    cache_before = ctx.request(function, "get", target=cache)
+    dout_handle = ctx.request(function, "put", value=wire.encode(dout))
+    first = unpack(ctx.layer(function, dout_handle, cache), 3, function)
+    if not same_data(ctx.request(function, "get", target=cache), cache_before):
+        raise CheckFailed(f"{function} changed its cache (the one your batchnorm_forward "
+                          "returned) while computing the gradients: leave the cache as it is "
+                          "and work on new arrays")
+    if not same_data(ctx.request(function, "get", target=dout_handle), dout):
+        raise CheckFailed(f"{function} changed its input dout in place: work on new arrays")
+    second = unpack(ctx.layer(function, dout_handle, cache), 3, function)
+    for name, a, b in zip(("dx", "dgamma", "dbeta"), first, second):
+        if not same_data(a, b):
+            raise CheckFailed(f"{function} gave a different {name} when called a second time "
+                              "on the same cache and dout")
+
+
 @check("bn_backward", "dx, dgamma and dbeta match the reference", 3)
 def backward_values(ctx):
     for seed, (label, N, D) in enumerate(BN_CASES):
@@ -267,6 +335,11 @@ def backward_numeric(ctx):
                              [x, gamma, beta, {"mode": "train"}], dout)
 
 
+@check("bn_backward", "leaves its cache and dout unchanged, and gives the same result twice", 1)
+def backward_inputs_alone(ctx):
+    backward_leaves_its_inputs_alone(ctx, "batchnorm_backward", 137)
+
+
 @check("bn_backward", "reads eps from the cache (non-default eps)", 1)
 def backward_custom_eps(ctx):
     backward_against_reference(ctx, "batchnorm_backward", 12, 5, 136,
@@ -277,6 +350,12 @@ def backward_custom_eps(ctx):
 def alt_values(ctx):
     for seed, (label, N, D) in enumerate(BN_CASES):
         backward_against_reference(ctx, "batchnorm_backward_alt", N, D, 140 + seed, label)
+
+
+@check("bn_backward_alt", "leaves its cache and dout unchanged, and gives the same result twice",
+       1)
+def alt_inputs_alone(ctx):
+    backward_leaves_its_inputs_alone(ctx, "batchnorm_backward_alt", 147)
 
 
 @check("bn_backward_alt", "reads eps from the cache (non-default eps)", 1)

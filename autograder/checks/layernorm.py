@@ -94,24 +94,16 @@ def forward_custom_eps(ctx):
     expect_output(ctx, out, x, gamma, beta, param, "the output with a non-default eps")
 
 
-@check("ln_forward", "the same in train and test mode, with no running averages", 1)
+@check("ln_forward", "the same in train and test mode", 1)
 def forward_mode_independent(ctx):
+    # Only the outputs are judged: keys a layernorm built on batchnorm_forward leaves in
+    # ln_param (running averages, a mode) are never read, so they harm nothing (README).
     _, x, gamma, beta = ln_inputs(212, 11, 6)
     outputs = {}
     for mode in ("train", "test"):
-        param = ctx.worker.put({"mode": mode})
-        out, _ = student_forward(ctx, x, gamma, beta, param, keep_cache=False)
+        out, _ = student_forward(ctx, x, gamma, beta, {"mode": mode}, keep_cache=False)
         expect_output(ctx, out, x, gamma, beta, {},
                       f"the output when ln_param['mode'] is '{mode}'")
-        state = ctx.request("layernorm_forward", "get", target=param)
-        stored = sorted(key for key in ("running_mean", "running_var") if key in state)
-        if stored:
-            raise CheckFailed(f"layernorm_forward stored {' and '.join(stored)} in ln_param; "
-                              "layernorm keeps no running averages (it behaves the same at "
-                              "train and test time)")
-        if state.get("mode") != mode:
-            raise CheckFailed("layernorm_forward changed ln_param['mode']; it must ignore "
-                              "that key")
         outputs[mode] = out
     if not np.array_equal(outputs["train"], outputs["test"]):
         raise CheckFailed("layernorm_forward gives different outputs in train and test mode; "

@@ -134,9 +134,11 @@ def verify(ctx: Context, alt_sums, staged_sums, seed: int, expected_cache,
         return
     staged = wrong_output(ctx, staged_sums, seed, expected_cache, settings, STAGED_NAME)
     if staged:
-        raise CheckFailed(f"{alt}, and so is {STAGED_NAME}'s on the same cache: both backward "
-                          f"passes disagree with the gradients expected from the cache of your "
-                          f"{FORWARD_NAME}; check what that cache holds (and see bn_backward)")
+        # Known: the forward's outputs are right (checked first), and the two functions, each
+        # on its own copy of one cache, both give wrong gradients. Not known: which is at fault.
+        raise CheckFailed(f"{alt}, and {STAGED_NAME}'s is wrong too on the same calls, each "
+                          f"function on its own copy of one cache of your {FORWARD_NAME} (whose "
+                          "outputs are right): see bn_backward_alt and bn_backward")
     raise CheckFailed(f"{alt} (see bn_backward_alt)")
 
 
@@ -281,9 +283,10 @@ def measure(ctx: Context, settings: SpeedTest = SETTINGS) -> Measurement:
 def same_bits(ctx: Context, cache, settings: SpeedTest) -> float:
     """The share of alt's dx entries bit-for-bit equal to batchnorm_backward's, on one dout."""
     dout = np.random.default_rng(151).standard_normal((settings.N, settings.D))
-    dx = {ALT_NAME: unpack(ctx.call(ALT, dout, cache, what=ALT_NAME), 3, ALT_NAME)[0]}
+    dx = {ALT_NAME: unpack(ctx.call(ALT, dout, cache, what=ALT_NAME, fresh=True), 3,
+                           ALT_NAME)[0]}
     try:
-        dx[STAGED_NAME] = unpack(ctx.call(STAGED, dout, cache, what=STAGED_NAME), 3,
+        dx[STAGED_NAME] = unpack(ctx.call(STAGED, dout, cache, what=STAGED_NAME, fresh=True), 3,
                                  STAGED_NAME)[0]
     except CheckFailed as failure:
         raise CheckFailed(f"the speed check compares {ALT_NAME} with your {STAGED_NAME}, which "
