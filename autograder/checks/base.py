@@ -196,6 +196,11 @@ class Context:
         try:
             yield
         except StudentError as error:
+            if error.type == "MemoryError":
+                # What it allocated may still be held (a module-level list, say): like a hang,
+                # it is not called again, and the next check starts from a fresh worker.
+                self.hung[name] = "it ran out of memory on an earlier call"
+                self.worker.stop()
             raise CheckFailed(describe_error(name, error)) from None
         except WorkerLost as lost:
             if lost.out_of_time:
