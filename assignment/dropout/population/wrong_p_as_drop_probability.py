@@ -1,0 +1,25 @@
+"""Drops where rand < p (p read as the drop probability) and divides the kept units by 1 - p."""
+
+KIND = "wrong"
+EXPECT = {"dropout_forward_train": "partial", "dropout_forward_test": "full",
+          "dropout_backward": "full", "fc_net_dropout": "full"}
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    mask = None
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) >= p) / (1 - p)
+        out = x * mask
+    else:
+        out = x
+    return out, (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask
+    return dout

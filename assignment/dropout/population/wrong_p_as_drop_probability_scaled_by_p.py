@@ -1,0 +1,25 @@
+"""Keeps where rand > p (p read as the drop probability) but still divides by p."""
+
+KIND = "wrong"
+EXPECT = {"dropout_forward_train": "partial", "dropout_forward_test": "full",
+          "dropout_backward": "full"}
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param['p'], dropout_param['mode']
+    if 'seed' in dropout_param:
+        np.random.seed(dropout_param['seed'])
+    mask = None
+    if mode == 'train':
+        mask = (np.random.rand(*x.shape) > p) / p
+        out = x * mask
+    elif mode == 'test':
+        out = x
+    return out, (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param['mode'] == 'train':
+        return dout * mask
+    return dout
