@@ -17,8 +17,10 @@ import pytest
 
 from autograder import paths, procfs, sandbox
 from autograder.sandbox import command
+from autograder.sandbox.process import remove_files_of
 from autograder.client import StudentError, WorkerClient
 from autograder.settings import Limits
+from uid_reach import uid_level_refused
 
 PROBE = '''
 import os, socket, time
@@ -36,8 +38,15 @@ def readable(names):
     return found
 
 
+def listing(folder):
+    try:
+        return sorted(os.listdir(folder))
+    except OSError as error:
+        return type(error).__name__
+
+
 def facts():
-    return {"uid": os.getuid(), "cwd": os.getcwd(), "root": sorted(os.listdir("/")),
+    return {"uid": os.getuid(), "cwd": os.getcwd(), "root": listing("/"),
             "pids": len([entry for entry in os.listdir("/proc") if entry.isdigit()]),
             "tmpdir": os.environ.get("TMPDIR", "")}
 
@@ -280,6 +289,8 @@ def test_a_signal_death_inside_bwrap_reads_as_a_signal(probe, level):
 def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe, tmp_path):
     protections = level("uid")
     assert "NO namespaces" in protections.summary
+    if uid_level_refused():  # a private checkout: refused clearly (test_sandbox_landlock)
+        return
     private = tmp_path / "private.txt"
     private.write_text("hidden")
     private.chmod(0o600)
@@ -289,13 +300,33 @@ def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe
     except StudentError:
         raise
     seen = worker.call("cs231n.probe:readable", [str(private)])
-    assert worker.call("cs231n.probe:daemon", "/tmp") > 0
+    daemon_folder = "/tmp"
+    if command.confines("uid"):  # Landlock: it may write only its scratch's work/
+        with pytest.raises(StudentError, match="PermissionError"):
+            worker.call("cs231n.probe:daemon", "/tmp")
+        daemon_folder = facts["cwd"]
+    assert worker.call("cs231n.probe:daemon", daemon_folder) > 0
     process = worker.process
     assert facts["uid"] >= command.UID_BASE
     assert seen == {str(private): False}
     worker.stop()
     assert_gone(process)
     assert not any(entry.stat().st_uid == process.uid for entry in Path("/tmp").iterdir())
+
+
+@needs_root
+def test_what_a_worker_uid_left_in_tmp_is_removed(tmp_path):
+    """Without Landlock a uid-level worker can write to /tmp: what its uid left there goes."""
+    uid = command.worker_uid()
+    left = [Path(tempfile.mkdtemp(prefix="bn-left-", dir="/tmp")),
+            Path(tempfile.mkstemp(prefix="bn-left-", dir="/tmp")[1])]
+    for path in left:
+        os.chown(path, uid, uid)
+    (left[0] / "inside").write_text("x")
+    kept = Path(tempfile.mkstemp(prefix="bn-kept-", dir="/tmp")[1])
+    remove_files_of(uid)
+    assert not any(path.exists() for path in left) and kept.exists()
+    kept.unlink()
 
 
 @needs_root
@@ -309,6 +340,10 @@ def test_uid_level_works_with_a_temporary_folder_other_users_cannot_enter(level,
     closed.chmod(0o700)
     monkeypatch.setattr(tempfile, "tempdir", str(closed / "tmp"))
     assert not command.passable_by_all(closed / "tmp")
+    parent = command.scratch_parent("uid")
+    assert command.passable_by_all(parent) and not parent.is_relative_to(closed)
+    if uid_level_refused():  # a private checkout: its Python too is out of a worker uid's reach
+        return
     with start(probe) as worker:
         facts = worker.call("cs231n.probe:facts")
         scratch = worker.process.scratch

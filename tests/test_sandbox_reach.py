@@ -14,10 +14,20 @@ from pathlib import Path
 import pytest
 
 from autograder import sandbox
-from autograder.sandbox import reach
+from autograder.sandbox import levels, reach
 from autograder.sandbox.command import worker_uid
+from uid_reach import uid_level_refused
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the uid level needs root")
+
+
+@pytest.fixture
+def python_reached(monkeypatch):
+    """secure('uid') first checks that a worker uid can run the Python at all. In a private
+    checkout it cannot (uid_level_refused checks the refusal says so); the permission checks
+    that follow are then tested as if it could."""
+    if uid_level_refused():
+        monkeypatch.setattr(levels, "_probe", lambda level: None)
 
 
 @pytest.fixture
@@ -55,14 +65,14 @@ def test_a_folder_it_can_pass_through_counts_though_it_cannot_list_it(world_read
     assert reach.reachable([world_readable]) == [world_readable]
 
 
-def test_secure_closes_what_the_grader_owns(world_readable):
+def test_secure_closes_what_the_grader_owns(world_readable, python_reached):
     notes = sandbox.secure("uid", [world_readable])
     assert any(str(world_readable) in note and "closed" in note for note in notes), notes
     assert world_readable.stat().st_mode & 0o007 == 0
     assert reach.reachable([world_readable]) == []
 
 
-def test_secure_refuses_what_it_cannot_close_and_says_how(world_readable):
+def test_secure_refuses_what_it_cannot_close_and_says_how(world_readable, python_reached):
     os.chown(world_readable, 12345, 12345)
     with pytest.raises(sandbox.SandboxError, match=r"chmod o-rwx") as refused:
         sandbox.secure("uid", [world_readable])

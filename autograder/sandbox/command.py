@@ -3,8 +3,9 @@
 A worker's scratch holds `runtime/` (a copy of autograder/runtime), `submission/cs231n` (a copy of
 the package's regular .py files) and `work/` (its cwd). At `full` and `namespaces` bubblewrap
 shows it only these, /usr and the Python environment (read-only), under /sandbox; at `full` and
-`uid` setpriv drops it to a uid no account owns. Every level gets a minimal environment and the
-resource limits of `Limits`, set between fork and exec.
+`uid` setpriv drops it to a uid no account owns. At `landlock` and `uid` (where the kernel has
+Landlock) Landlock and seccomp confine it to `confined_view`. Every level gets a minimal
+environment and the resource limits of `Limits`, set between fork and exec.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.sandbox import landlock, seccomp
 from autograder.sandbox.levels import NAMESPACED, OWN_UID
 from autograder.sandbox.memory import prefer_to_kill_me
 from autograder.settings import Limits
@@ -140,6 +142,12 @@ def _python_roots() -> list[Path]:
     return roots
 
 
+def python_out_of_reach() -> list[Path]:
+    """The worker's Python folders that a uid of its own cannot pass through (a checkout in a
+    0700 folder): the uid level cannot run there."""
+    return [root for root in _python_roots() if not passable_by_all(root)]
+
+
 def _system_binds() -> list[str]:
     """/usr read-only; /bin, /lib... as the host has them (symlinks into /usr, or folders)."""
     args = ["--ro-bind", "/usr", "/usr"]
@@ -179,6 +187,30 @@ def _bwrap(level: str, scratch: Path, limits: Limits) -> list[str]:
     return args
 
 
+def confined_view(scratch: Path) -> list[tuple[str, int]]:
+    """What a Landlock-confined worker may do where: read and execute the system and its Python,
+    read its runtime and its package, do anything in work/ (cwd, HOME, TMPDIR), use the harmless
+    devices, and read /proc: the worker reads /proc/self/statm (its memory against RLIMIT_AS);
+    of another process /proc shows no more than `ps` does, as Landlock denies the ptrace access
+    that environ, maps, mem, fd, cwd and root need outside its domain. Nothing else."""
+    view = [(path, landlock.READ_EXECUTE) for path in SYSTEM]
+    view += [(str(root), landlock.READ_EXECUTE) for root in _python_roots()]
+    view += [("/etc/ld.so.cache", landlock.READ_FILE), ("/proc", landlock.READ),
+             (str(scratch / "runtime"), landlock.READ),
+             (str(scratch / "submission"), landlock.READ),
+             (str(scratch / "work"), landlock.EVERYTHING),
+             ("/dev/urandom", landlock.READ_FILE)]
+    view += [(device, landlock.READ_FILE | landlock.WRITE_FILE)
+             for device in ("/dev/null", "/dev/zero")]
+    return view
+
+
+def confines(level: str) -> bool:
+    """Whether Landlock and seccomp confine a worker at `level`: always at `landlock`, and at
+    `uid` where the kernel has Landlock (so files every user may read stay out of reach)."""
+    return level == "landlock" or (level == "uid" and landlock.abi() > 0)
+
+
 def _setpriv(uid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--inh-caps=-all", "--bounding-set=-all", "--"]
@@ -194,6 +226,9 @@ def worker_command(level: str, scratch: Path, limits: Limits, uid: int | None,
         return _bwrap(level, scratch, limits) + python
     if level == "uid":
         return _setpriv(uid) + python
+    if level == "landlock" and os.geteuid() == 0:
+        # Root keeps its uid here (no uid of its own reaches this Python) but no capability.
+        return ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"] + python
     return python
 
 
@@ -222,8 +257,13 @@ def worker_environment(work: Path) -> dict[str, str]:
     return env
 
 
-def apply_limits(limits: Limits, level: str):
-    """The preexec function that sets the worker's resource limits (after fork, before exec)."""
+def apply_limits(limits: Limits, level: str, scratch: Path | None = None):
+    """The preexec function that sets the worker's resource limits and, where the level
+    `confines`, Landlock (to the view of `scratch`) and seccomp: after fork, before exec. Both
+    are built here, in the parent; the child only opens the view's paths and makes the calls."""
+    ruleset = landlock.Ruleset(confined_view(scratch)) if confines(level) else None
+    syscall_filter = seccomp.Filter() if ruleset is not None else None
+
     def apply() -> None:
         prefer_to_kill_me()
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
@@ -233,5 +273,8 @@ def apply_limits(limits: Limits, level: str):
         if level in OWN_UID:
             # Counted per uid: root (bwrap, setpriv) is exempt, the worker's fresh uid is not.
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if ruleset is not None:
+            ruleset.restrict()  # sets no_new_privs, which the filter needs too
+            syscall_filter.install()
 
     return apply

@@ -2,7 +2,8 @@
 
 `start_worker` starts `runtime/worker.py` at a given level (see `levels`) on a copy of one
 submission's package; `WorkerProcess.kill` kills it with everything it started (by parentage,
-by folder, by uid, and at the `limits` level the orphans this process adopted as a subreaper)
+by folder, by uid, and at the `landlock` and `limits` levels the orphans this process adopted as
+a subreaper)
 and removes its scratch folder and, where it had a uid of its own, that uid's files in /tmp.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from autograder import procfs
 from autograder.sandbox.command import INSIDE, apply_limits, make_scratch, scratch_parent, \
     work_dir, worker_command, worker_environment, worker_uid
-from autograder.sandbox.levels import NAMESPACED, OWN_UID
+from autograder.sandbox.levels import ADOPTING, NAMESPACED, OWN_UID
 from autograder.settings import Limits
 
 _live_workers: set[int] = set()  # pids of the workers this process started and has not killed
@@ -67,8 +68,8 @@ class WorkerProcess:
                   *procfs.processes_in(self.scratch)}
         if self.uid is not None:
             doomed.update(procfs.processes_of(self.uid))
-        # Only a subreaper (level limits) adopts orphans; elsewhere our other children stay.
-        orphans = _adopted_orphans(self.started) if self.level == "limits" else []
+        # Only a subreaper (ADOPTING levels) adopts orphans; elsewhere our other children stay.
+        orphans = _adopted_orphans(self.started) if self.level in ADOPTING else []
         for orphan in orphans:
             doomed.update([orphan, *procfs.descendants(orphan)])
         for pid in doomed:
@@ -106,7 +107,8 @@ class WorkerProcess:
 def adopt_orphans() -> None:
     """Make this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER), so a
     daemon that detaches from a worker (double fork, new session) stays in our process tree,
-    where kill() finds it. Used at the level `limits`, where nothing else catches such daemons."""
+    where kill() finds it. Used at the levels `landlock` and `limits`, where no pid namespace and
+    no uid of their own catches such daemons."""
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
@@ -142,7 +144,7 @@ def remove_files_of(uid: int) -> None:
 def start_worker(submission: Path, limits: Limits, level: str) -> WorkerProcess:
     """Start `worker.py` at `level` (one of levels.LEVELS) on a copy of the `cs231n` package
     found in `submission`."""
-    if level == "limits":
+    if level in ADOPTING:
         adopt_orphans()
     uid = worker_uid() if level in OWN_UID else None
     scratch = make_scratch(scratch_parent(level), level, uid, Path(submission))
@@ -162,7 +164,7 @@ def start_worker(submission: Path, limits: Limits, level: str) -> WorkerProcess:
             stderr=log,
             pass_fds=(request_read, response_write),
             start_new_session=True,
-            preexec_fn=apply_limits(limits, level),
+            preexec_fn=apply_limits(limits, level, scratch),
         )
     finally:
         log.close()

@@ -2,9 +2,12 @@
 reach: check it as a worker's uid before grading, close what the grader owns, or refuse.
 
 `secure(level, secrets)` refuses the `limits` level unless it was asked for (a worker there can
-read whatever the grader can), and does, at the `uid` level (`full` and `namespaces` need nothing
-of it: bubblewrap shows a worker none of these folders and no network):
+read whatever the grader can), naming what would isolate workers on this machine, and does, at
+the `uid` level (`full`, `namespaces` and `landlock` need nothing of it: bubblewrap or Landlock
+shows a worker none of these folders, and no network):
 
+- checks that a worker's own uid can run the Python at all (not from a checkout in a 0700
+  folder), or refuses, saying why and what to use instead;
 - asks a process running as a fresh worker uid which of `secrets` (the reference, the hidden
   checks, the other submissions, the output folder) it can read, list or pass through;
 - closes those the grader owns to other users (`chmod o-rwx`) and asks again;
@@ -23,6 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.sandbox import landlock, levels
 from autograder.sandbox.command import UID_BASE, worker_uid
 from autograder.sandbox.levels import SandboxError
 
@@ -83,11 +87,33 @@ def block_network() -> str:
 
 
 NO_ISOLATION = (
-    "student code cannot be isolated here: bubblewrap cannot start ({reason}) and this is not "
-    "root, so it would run as you, able to read the reference, the other submissions and your "
-    "files. Install bubblewrap (`make sandbox-tools` as root, or your distribution's package) and "
-    "allow unprivileged user namespaces, or grade as root; BN_SANDBOX=off grades anyway, "
-    "without isolation")
+    "student code cannot be isolated here ({reason}): it would run as you, able to read the "
+    "reference, the other submissions and your files. What would isolate it on this machine: "
+    "{ways}; BN_SANDBOX=off grades anyway, without isolation")
+USERNS_SYSCTL = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+
+
+def ways_to_isolate(reason: str = "") -> list[str]:
+    """The commands that would give workers isolation on this machine, most likely first."""
+    ways = []
+    if not levels.is_root():
+        ways.append("grading as root, `sudo make grade` (levels full or uid)")
+    if shutil.which("bwrap") is None or "bwrap" in reason:
+        ways.append("installing bubblewrap (`make sandbox-tools` as root, or your "
+                    "distribution's package)")
+    try:
+        restricted = USERNS_SYSCTL.read_text().strip() == "1"
+    except OSError:
+        restricted = False
+    if restricted:
+        ways.append("letting bubblewrap make user namespaces (Ubuntu 24.04 refuses them: "
+                    "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`, or an "
+                    "AppArmor profile for bwrap)")
+    problem = landlock.unavailable()
+    if problem:
+        ways.append(f"a kernel with Landlock for the level landlock, which needs neither root nor "
+                    f"namespaces ({problem})")
+    return ways or ["grading as root, or with bubblewrap installed"]
 
 
 def secure(level: str, secrets: list[Path], forced: bool = False, reason: str = "") -> list[str]:
@@ -96,9 +122,15 @@ def secure(level: str, secrets: list[Path], forced: bool = False, reason: str = 
     `limits` level everything does, so it is refused unless asked for (`forced`, BN_SANDBOX=off);
     `reason` says why nothing stronger works."""
     if level == "limits" and not forced:
-        raise SandboxError(NO_ISOLATION.format(reason=reason or "unknown"))
+        raise SandboxError(NO_ISOLATION.format(reason=reason or "unknown",
+                                               ways="; ".join(ways_to_isolate(reason))))
     if level != "uid":
         return []
+    problem = levels._probe("uid")
+    if problem is not None:
+        raise SandboxError(f"student code cannot run at sandbox level 'uid': {problem}. Grade "
+                           "with BN_SANDBOX=landlock (or auto, which picks the strongest level "
+                           "that works), or from a checkout every user may pass through")
     notes = []
     open_paths = reachable(secrets)
     closed = [path for path in open_paths if close_to_others(path)]
