@@ -26,7 +26,9 @@ import pytest
 
 from autograder import batch, cache, gradebook, paths, sandbox, submissions, supervise, variants
 from autograder.grades import QUESTIONS
+from autograder.sandbox import landlock
 from autograder.settings import Limits, Settings
+from uid_reach import uid_level_refused
 
 QUICK = ["bn_forward_train"]
 HEADER = ["submission", *QUESTIONS, "total", "review", "status"]
@@ -506,7 +508,8 @@ def test_a_submission_that_kills_its_grader_gets_a_row_and_leaves_nothing(tmp_pa
     export(subs / "hostile.zip", package(tmp_path, append=hostile))
     export(subs / "fine.zip", package(tmp_path))
     rows = by_name(quick(subs, out).rows)
-    if sandbox.protections().level in ("full", "uid"):  # its own uid may not signal the grader
+    # Its own uid (full, uid) or Landlock's signal scope (landlock, uid) keeps it from the grader.
+    if sandbox.protections().level in ("full", "uid", "landlock"):
         assert rows["hostile"]["status"].startswith("PermissionError at import")
     else:
         assert rows["hostile"]["status"] == "grader crashed (signal 9)"
@@ -554,13 +557,19 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 '''
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the uid level needs root")
+@pytest.mark.parametrize("level", ["uid", "landlock"])
 def test_the_uid_level_grades_in_full_from_a_private_folder_and_hides_the_secrets(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, level):
     """OUT in a folder other users cannot enter (a mkdtemp folder, as /root is): the reference
     still grades in full; a submission that searches the reference, the repository's other
-    secrets, the submissions and OUT for a layers.py to import finds none it can read."""
-    monkeypatch.setenv(sandbox.SETTING, "uid")
+    secrets, the submissions and OUT for a layers.py to import finds none it can read. The
+    same at the landlock level, which replaces uid when the checkout itself is private (there
+    the uid level refuses, saying so)."""
+    if level == "uid" and os.geteuid() != 0:
+        pytest.skip("the uid level needs root")
+    if level == "landlock" and landlock.unavailable():
+        pytest.skip(landlock.unavailable())
+    monkeypatch.setenv(sandbox.SETTING, level)
     sandbox.protections.cache_clear()
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
@@ -569,16 +578,22 @@ def test_the_uid_level_grades_in_full_from_a_private_folder_and_hides_the_secret
     roots = [*map(str, paths.SECRETS), str(subs), str(out)]
     export(subs / "reference.zip", package(tmp_path))
     export(subs / "snoop.zip", package(tmp_path, append=SNOOP.replace("ROOTS", repr(roots))))
+    refused = uid_level_refused() if level == "uid" else None
     try:
+        if refused:  # a private checkout: no worker uid reaches its Python
+            with pytest.raises(batch.BatchError, match="BN_SANDBOX=landlock"):
+                quick(subs, out)
+            return
         result = quick(subs, out)
     finally:
         sandbox.protections.cache_clear()
     rows = by_name(result.rows)
-    assert "'uid'" in result.sandbox
+    assert f"'{level}'" in result.sandbox
     assert rows["reference"]["total"] == rows["reference"]["bn_forward_train"] == "10"
     snooped = json.dumps(record(out, "snoop"))
     assert "HITS:[]" in snooped, snooped[:3000]
-    for secret in (*paths.SECRETS, out):
+    # At uid, permissions hide the secrets; at landlock its view does (they stay as they were).
+    for secret in (*paths.SECRETS, out) if level == "uid" else (out,):
         if secret.exists():  # dist/ is made only by the building targets
             assert secret.stat().st_mode & 0o007 == 0, f"{secret} left open to other users"
 

@@ -13,6 +13,7 @@ import pytest
 
 from autograder import gradescope, package, paths, pins, sandbox
 from autograder.checks import QUESTIONS
+from uid_reach import uid_level_refused
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,9 @@ def test_a_container_without_namespaces_still_grades_under_a_uid_of_its_own(auto
                                                                             tmp_path):
     """Gradescope's containers may forbid namespaces: the uid level must grade just as well."""
     results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS), "uid")
+    if uid_level_refused():  # a private checkout: this Python is out of a worker uid's reach
+        assert results["score"] == 0 and "BN_SANDBOX=landlock" in results["output"], results
+        return
     assert results["extra_data"]["sandbox"].startswith("sandbox level 'uid'")
     assert results["score"] == sum(q.points for q in QUESTIONS.values())
 
