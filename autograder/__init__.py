@@ -1,1 +1,1 @@
-"""Tooling of the Batch Normalization assignment: build the handout, grade submissions."""
+"""The engine: builds each assignment of assignment/ and grades its submissions; it names none of them."""

@@ -26,9 +26,10 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import gradebook, manual_scores, paths, pipeline, roster, sandbox, supervise, upload
+from autograder import (gradebook, manifest, manual_scores, paths, pipeline, roster, sandbox,
+                        supervise, upload)
 from autograder.cache import cache_key
-from autograder.grades import QUESTIONS
+from autograder.grades import questions
 from autograder.judge import not_graded
 from autograder.settings import REVIEW_CHOICES, Settings
 from autograder.submissions import Submission, SubmissionsError
@@ -97,8 +98,8 @@ def locked(out: Path):
 def check_the_grader(settings: Settings, scratch: Path) -> None:
     """Stop before grading anyone if the reference itself cannot be graded here. It is graded
     in a child like every submission, so that the batch process stays as it was."""
-    child = supervise.start("self-check", paths.SOLUTIONS, pipeline.self_check_settings(settings),
-                            scratch)
+    child = supervise.start("self-check", manifest.current().solutions,
+                            pipeline.self_check_settings(settings), scratch)
     while not (child.done() or child.overdue()):
         time.sleep(0.05)
     finished = supervise.finish(child)
@@ -128,10 +129,10 @@ def secure_the_sandbox(level: str, submissions: Path, out: Path, forced: bool,
 
 
 def check_questions(settings: Settings) -> None:
-    unknown = [q for q in settings.questions or [] if q not in QUESTIONS]
+    unknown = [q for q in settings.questions or [] if q not in questions()]
     if unknown:
         raise BatchError(f"unknown question(s) {', '.join(unknown)}; "
-                         f"the questions are {', '.join(QUESTIONS)}")
+                         f"the questions are {', '.join(questions())}")
 
 
 def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
@@ -301,7 +302,7 @@ def parser() -> argparse.ArgumentParser:
         description="Grade every *.zip and sub-directory of a folder of submissions into a "
                     "gradebook (OUT/grades.csv), per-submission results.json and feedback.md, "
                     "and a report (OUT/report.html). Reruns skip what is already graded.")
-    parser.add_argument("--submissions", type=Path, default=paths.DIST / "demo",
+    parser.add_argument("--submissions", type=Path, default=paths.DIST / manifest.current().name / "demo",
                         help="folder holding the submissions: each *.zip (as the notebook's "
                              "export cell makes it) and each sub-directory is one submission; "
                              "or Gradescope's 'Export Submissions' zip or its folder, one "
@@ -309,9 +310,9 @@ def parser() -> argparse.ArgumentParser:
                              "student (default: %(default)s, built by make demo)")
     parser.add_argument("--manual", type=Path, default=None,
                         help="Gradescope's grades CSV of the written assignment: its question "
-                             "columns become inline_q1..inline_q4 in grades.csv, the feedback "
+                             "columns become the manifest's written questions in grades.csv, the feedback "
                              "and the report, matched by email or SID")
-    parser.add_argument("--out", type=Path, default=paths.ROOT / "grades",
+    parser.add_argument("--out", type=Path, default=paths.ROOT / "grades" / manifest.current().name,
                         help="output folder: grades.csv, report.html, and one folder per "
                              "submission with results.json and feedback.md "
                              "(default: %(default)s)")
@@ -339,9 +340,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", metavar="NAME",
                         help="regrade exactly this submission (its name without .zip, or its "
                              "file name), even if already graded; the other rows are kept")
-    parser.add_argument("--questions", nargs="+", metavar="QUESTION", choices=list(QUESTIONS),
+    parser.add_argument("--questions", nargs="+", metavar="QUESTION", choices=list(questions()),
                         help="grade only these questions (default: all: "
-                             f"{', '.join(QUESTIONS)})")
+                             f"{', '.join(questions())})")
     parser.add_argument("--review", choices=REVIEW_CHOICES, default=defaults.review,
                         help="a check no rule could decide (flagged in grades.csv's review "
                              "column and report.html) keeps its points until a person looks "

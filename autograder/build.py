@@ -1,22 +1,29 @@
-"""Build the student template and the reference solutions from `assignment/`.
+"""Build an assignment's student template and reference solutions from `assignment/`.
 
-`assignment/` is the only hand-edited source. This module turns it into the generated folders:
+`assignment/` is the only hand-edited source. This module turns one assignment of it (its
+folder `assignment/<name>/` and the course's package) into the generated folders:
 
-- `student_template/`: otter assign's student notebook and public tests, plus the `cs231n`
+- `student_template/<name>/`: otter assign's student notebook and public tests, plus the
   package with every solution region replaced by a stub that raises NotImplementedError;
-- `solutions/`: otter assign's solved notebook, the public tests, and the package with the
-  solution markers removed (the reference implementation).
+- `solutions/<name>/`: otter assign's solved notebook, the public tests, and the package with
+  this assignment's solution markers removed (the reference implementation); the regions of the
+  course's other assignments are stubs there too.
+
+The notebook's question cells get their points from the assignment's manifest (one declaration:
+a cell that states other points stops the build).
 
 Both also get generated copies of `autograder/written_answers.py` (the export cell renders the
 written answers' PDF with it) and `autograder/handout.py` (the first cell's requirements check and
 the export cell), since the handout has no `autograder` package, and `requirements.txt`: the
 student-side packages, closed over their dependencies and pinned as `constraints.txt` pins them.
-The student template also gets the handout's README (`assignment/README.md`). An executed
+The student template also gets the handout's README (`assignment/<name>/README.md`). An executed
 solutions notebook is kept when only execution distinguishes it from the fresh build.
 
 otter assign strips notebook cells only, so the `.py` solution regions are handled here. A region
-is the lines between `# BEGIN SOLUTION` and `# END SOLUTION` (markers alone on their lines, same
-indentation, never nested). Each build step is a small function that can be tested on its own.
+is the lines between `# BEGIN SOLUTION <assignment>` and `# END SOLUTION` (markers alone on their
+lines, same indentation, never nested); the tag names the assignment whose student writes it (a
+region without a tag belongs to every assignment). Each build step is a small function that can be
+tested on its own.
 """
 
 from __future__ import annotations
@@ -33,9 +40,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import notebooks, paths, pins
+from autograder import manifest, notebooks, paths, pins
 
-BEGIN_MARKER = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION[ \t]*$")
+BEGIN_MARKER = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?:[ \t]+(?P<tag>\w+))?[ \t]*$")
 END_MARKER = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION[ \t]*$")
 
 # Notebook metadata that changes between runs without changing the assignment.
@@ -58,6 +65,10 @@ class Region:
     end: int
     indent: str
     owner: str  # qualified name of the function that holds it, e.g. "FullyConnectedNet.loss"
+    tag: str = ""  # the assignment it belongs to ("": every assignment)
+
+    def belongs_to(self, assignment: str) -> bool:
+        return not self.tag or self.tag == assignment
 
 
 def find_regions(source: str, filename: str) -> list[Region]:
@@ -73,22 +84,23 @@ def find_regions(source: str, filename: str) -> list[Region]:
                     f"{filename}:{number + 1}: '# BEGIN SOLUTION' inside the region opened at "
                     f"line {open_at[0] + 1}; close it with '# END SOLUTION' first"
                 )
-            open_at = (number, begin["indent"])
+            open_at = (number, begin["indent"], begin["tag"] or "")
         elif end:
             if open_at is None:
                 raise BuildError(f"{filename}:{number + 1}: '# END SOLUTION' without a BEGIN")
-            start, indent = open_at
+            start, indent, tag = open_at
             if end["indent"] != indent:
                 raise BuildError(
                     f"{filename}:{number + 1}: '# END SOLUTION' is indented differently from "
                     f"its '# BEGIN SOLUTION' at line {start + 1}"
                 )
-            regions.append(Region(start, number, indent, _owner_of(start + 1, owners, filename)))
+            regions.append(Region(start, number, indent, _owner_of(start + 1, owners, filename),
+                                  tag))
             open_at = None
         elif "BEGIN SOLUTION" in line or "END SOLUTION" in line:
             raise BuildError(
                 f"{filename}:{number + 1}: a solution marker must stand alone on its line as "
-                "'# BEGIN SOLUTION' or '# END SOLUTION'"
+                "'# BEGIN SOLUTION <assignment>' or '# END SOLUTION'"
             )
     if open_at is not None:
         raise BuildError(f"{filename}:{open_at[0] + 1}: '# BEGIN SOLUTION' is never closed")
@@ -132,23 +144,47 @@ def stub_message(owner: str, relative_path: str) -> str:
     )
 
 
-def make_template_source(source: str, relative_path: str) -> str:
-    """Replace every solution region by a line that raises NotImplementedError."""
+def foreign_stub_message(owner: str, relative_path: str, title: str) -> str:
+    """What a student sees when calling code another assignment of the course asks for."""
+    return (
+        f"{owner} in {relative_path} is part of the {title} assignment, not this one: copy "
+        "your own code from that assignment if you want to use it here."
+    )
+
+
+def _stub(region: Region, relative_path: str, assignment: str) -> str:
+    message = (stub_message(region.owner, relative_path) if region.belongs_to(assignment)
+               else foreign_stub_message(region.owner, relative_path, _title(region.tag)))
+    return f"{region.indent}raise NotImplementedError({message!r})\n"
+
+
+def _title(tag: str) -> str:
+    try:
+        return manifest.load(tag).title
+    except manifest.ManifestError:
+        raise BuildError(f"'# BEGIN SOLUTION {tag}': no assignment is called {tag!r} (the "
+                         f"assignments: {', '.join(manifest.available())})") from None
+
+
+def make_template_source(source: str, relative_path: str, assignment: str = "") -> str:
+    """Replace every solution region by a line that raises NotImplementedError (saying, for
+    another assignment's region, whose it is)."""
     lines = source.splitlines(keepends=True)
     for region in reversed(find_regions(source, relative_path)):
-        message = stub_message(region.owner, relative_path)
-        lines[region.begin : region.end + 1] = [
-            f"{region.indent}raise NotImplementedError({message!r})\n"
-        ]
+        lines[region.begin : region.end + 1] = [_stub(region, relative_path, assignment)]
     return _checked("".join(lines), relative_path)
 
 
-def make_solution_source(source: str, relative_path: str) -> str:
-    """Keep the solution code and drop the marker lines."""
+def make_solution_source(source: str, relative_path: str, assignment: str = "") -> str:
+    """Keep the solution code of `assignment`'s regions and drop their marker lines; the
+    regions of the course's other assignments become stubs."""
     lines = source.splitlines(keepends=True)
     for region in reversed(find_regions(source, relative_path)):
-        del lines[region.end]
-        del lines[region.begin]
+        if assignment and not region.belongs_to(assignment):
+            lines[region.begin : region.end + 1] = [_stub(region, relative_path, assignment)]
+        else:
+            del lines[region.end]
+            del lines[region.begin]
     return _checked("".join(lines), relative_path)
 
 
@@ -163,9 +199,11 @@ def _checked(source: str, relative_path: str) -> str:
     return source
 
 
-def stubbed_functions(source: str, relative_path: str) -> set[str]:
-    """Qualified names of the functions that hold at least one solution region."""
-    return {region.owner for region in find_regions(source, relative_path)}
+def stubbed_functions(source: str, relative_path: str, assignment: str = "") -> set[str]:
+    """Qualified names of the functions that hold at least one solution region (of
+    `assignment`'s, when it is given)."""
+    return {region.owner for region in find_regions(source, relative_path)
+            if not assignment or region.belongs_to(assignment)}
 
 
 def write_package(source_dir: Path, dest_dir: Path, transform) -> None:
@@ -229,8 +267,8 @@ def normalize_notebook(path: Path, steps=()) -> None:
 # Tools the notebook itself runs, copied next to it: {name in the folder: the one source}.
 NOTEBOOK_TOOLS = {name: Path(__file__).resolve().with_name(name)
                   for name in ("written_answers.py", "handout.py")}
-# The handout's README: what a student reads first, copied as it is.
-HANDOUT_README = paths.ASSIGNMENT / "README.md"
+# The handout's README (in the assignment's folder): what a student reads first, copied as it is.
+HANDOUT_README = "README.md"
 # What a student installs (the handout's requirements.txt): these packages and everything they
 # pull in, each at the version constraints.txt pins (the tested environment).
 STUDENT_PACKAGES = ("otter-grader", "numpy", "matplotlib", "scikit-learn", "nbformat",
@@ -259,8 +297,55 @@ def student_requirements(constraints: Path = paths.ROOT / "constraints.txt",
         raise BuildError(str(error)) from None
 
 
+QUESTION_START = "# BEGIN QUESTION"
+POINTS_LINE = re.compile(r"^points:\s*(?P<points>\S+)\s*$", re.MULTILINE)
+NAME_LINE = re.compile(r"^name:\s*(?P<name>\S+)\s*$", re.MULTILINE)
+
+
+def question_points(notebook: dict, assignment: manifest.Manifest) -> dict:
+    """The master notebook with each question cell's points set from the manifest, so that the
+    points a student sees are the points the grader gives. A cell that states points of its own
+    must state the manifest's; every question the manifest declares must have its cell."""
+    wanted = assignment.notebook_points()
+    where = assignment.folder / assignment.notebook
+    seen = set()
+    for cell in notebook["cells"]:
+        source = "".join(cell.get("source", ""))
+        if cell.get("cell_type") != "raw" or not source.startswith(QUESTION_START):
+            continue
+        name = NAME_LINE.search(source)
+        if not name or name["name"] not in wanted:
+            raise BuildError(f"{where}: question cell {name['name'] if name else '(unnamed)'} "
+                             f"is not declared in {assignment.folder / manifest.FILE}")
+        points = wanted[name["name"]]
+        stated = POINTS_LINE.search(source)
+        if stated and float(stated["points"]) != points:
+            raise BuildError(f"{where}: question cell {name['name']} says points: "
+                             f"{stated['points']}, but {manifest.FILE} gives it {points:g}; "
+                             "declare points only in the manifest")
+        if not stated:
+            source = source.rstrip("\n") + f"\npoints: {points:g}"
+        cell["source"] = source
+        seen.add(name["name"])
+    missing = sorted(set(wanted) - seen)
+    if missing:
+        raise BuildError(f"{where}: no question cell for {', '.join(missing)}, which "
+                         f"{manifest.FILE} declares")
+    return notebook
+
+
+def master_with_points(assignment: manifest.Manifest, scratch: Path) -> Path:
+    """A copy of the master notebook in `scratch`, its question cells given their points."""
+    master = assignment.folder / assignment.notebook
+    notebook = question_points(json.loads(master.read_text(encoding="utf-8")), assignment)
+    copy = scratch / assignment.notebook
+    copy.write_text(json.dumps(notebook, indent=1, ensure_ascii=False), encoding="utf-8")
+    return copy
+
+
 def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transform,
-             notebook_steps=(), requirements: str = "", readme: bool = False) -> None:
+             assignment: manifest.Manifest, notebook_steps=(), requirements: str = "",
+             readme: bool = False) -> None:
     """Lay out one generated folder: the notebook, its public tests, its tools, the handout's
     requirements.txt (and README when `readme`), and the package.
 
@@ -278,22 +363,31 @@ def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transfo
     for name, source in NOTEBOOK_TOOLS.items():
         (destination / name).write_text(generated_copy(source), encoding="utf-8")
     if readme:
-        shutil.copyfile(HANDOUT_README, destination / "README.md")
+        shutil.copyfile(assignment.folder / HANDOUT_README, destination / "README.md")
     (destination / "requirements.txt").write_text(requirements, encoding="utf-8")
-    write_package(paths.ASSIGNMENT / "cs231n", destination / "cs231n", package_transform)
+
+    def transform(text: str, relative: str) -> str:
+        return package_transform(text, relative, assignment.name)
+
+    write_package(assignment.package_source, destination / assignment.package, transform)
 
 
-def build(root: Path = paths.ROOT) -> None:
-    """Regenerate `student_template/` and `solutions/` under `root` from `assignment/`."""
-    master = paths.ASSIGNMENT / paths.NOTEBOOK_NAME
+def build(assignment: manifest.Manifest, root: Path = paths.ROOT) -> tuple[Path, Path]:
+    """Regenerate `student_template/<name>/` and `solutions/<name>/` under `root` from the
+    assignment's folder and the course's package; return them."""
+    template = root / "student_template" / assignment.name
+    solutions = root / "solutions" / assignment.name
     with tempfile.TemporaryDirectory(prefix="otter-assign-") as scratch:
+        master = master_with_points(assignment, Path(scratch))
         student, autograder = run_otter_assign(master, Path(scratch) / "dist")
         public_tests = student / "tests"
         requirements = student_requirements()
-        assemble(root / "student_template", student / paths.NOTEBOOK_NAME, public_tests,
-                 make_template_source, requirements=requirements, readme=True)
-        assemble(root / "solutions", autograder / paths.NOTEBOOK_NAME, public_tests,
-                 make_solution_source, [drop_answer_prompts], requirements=requirements)
+        assemble(template, student / assignment.notebook, public_tests, make_template_source,
+                 assignment, requirements=requirements, readme=True)
+        assemble(solutions, autograder / assignment.notebook, public_tests,
+                 make_solution_source, assignment, [drop_answer_prompts],
+                 requirements=requirements)
+    return template, solutions
 
 
 def zip_folder(folder: Path, archive: Path, top: str) -> Path:
@@ -310,21 +404,31 @@ def zip_folder(folder: Path, archive: Path, top: str) -> Path:
     return archive
 
 
+def handout_zip(assignment: manifest.Manifest, folder: Path = paths.DIST) -> Path:
+    """Zip the assignment's student template for students: <folder>/<name>/<Handout>-student.zip,
+    unzipping to the folder `handout_folder`."""
+    archive = folder / assignment.name / f"{assignment.handout_folder}-student.zip"
+    return zip_folder(assignment.template, archive, assignment.handout_folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default=None,
+                        help="the assignment to build (default: ASSIGNMENT=, else the course's)")
     parser.add_argument("--root", type=Path, default=paths.ROOT,
                         help="where to write student_template/ and solutions/ (default: the repo)")
     parser.add_argument("--handout", type=Path,
-                        help="also zip student_template/ to this file for students")
+                        help="also zip student_template/<name>/ to this file for students")
     args = parser.parse_args(argv)
     try:
-        build(args.root)
-    except BuildError as error:
+        assignment = manifest.load(args.assignment) if args.assignment else manifest.current()
+        template, solutions = build(assignment, args.root)
+    except (BuildError, manifest.ManifestError) as error:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {args.root / 'student_template'} and {args.root / 'solutions'}")
+    print(f"wrote {template} and {solutions}")
     if args.handout:
-        zip_folder(args.root / "student_template", args.handout, paths.HANDOUT_TOP)
+        zip_folder(template, args.handout, assignment.handout_folder)
         print(f"wrote {args.handout}")
     return 0
 

@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from autograder import paths
+from autograder import manifest, paths
 from autograder.settings import Settings
 
 
@@ -47,11 +47,19 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
 def autograder_hash() -> str:
-    """sha256 of the autograder's code and of the reference package (every .py file)."""
+    return _autograder_hash(manifest.current().name)
+
+
+@functools.lru_cache(maxsize=None)
+def _autograder_hash(name: str) -> str:
+    """sha256 of the engine's code, the assignment's manifest and checks, and its reference
+    package (every .py file, and the manifest)."""
     digest = hashlib.sha256()
-    for base in (paths.ROOT / "autograder", paths.REFERENCE_PACKAGE):
+    assignment = manifest.load(name)
+    digest.update((assignment.folder / manifest.FILE).read_bytes())
+    for base in (paths.ROOT / "autograder", assignment.checks_folder,
+                 assignment.reference_package):
         for file in sorted(base.rglob("*.py")):
             if "__pycache__" in file.parts:
                 continue

@@ -159,7 +159,7 @@ class WorkerClient:
 
     def call(self, target, *args, method: str | None = None, keep: bool | list[int] = False,
              timeout: float | None = None, fresh: bool = False, **kwargs):
-        """Call `target` ('cs231n.module:name' or a handle) in the worker and return the result.
+        """Call `target` ('package.module:name' or a handle) in the worker and return the result.
 
         keep=True keeps the whole result in the worker (a handle comes back); a list of indices
         keeps those items of a tuple result there (e.g. keep=[1] for a layer's cache).

@@ -1,9 +1,9 @@
 """The demo submissions of `make grade`: a few zips built from the assignment itself.
 
 `python -m autograder.demo DIR` writes, into DIR, zips laid out as the notebook's export cell makes
-them (the notebook and the `cs231n/` files it lists, at the zip's root): the reference, the
-untouched template, and copies of the reference with one real student mistake each (the README's
-"Questions and points" lists the mistakes the checks recognize).
+them (the notebook and the package files it lists, at the zip's root): the reference, the
+untouched template, a package that does not import, a zip without the package, and copies of the
+reference with one real student mistake each, as the assignment's `mistakes.toml` declares them.
 A mistake is a small recorded text edit of the reference (autograder.variants), which must apply
 exactly once, so a demo never silently grades the reference under another name. One name holds a
 space and a non-ASCII letter, as real names do. The zips are byte-for-byte reproducible (fixed
@@ -18,70 +18,65 @@ import json
 import os
 import sys
 import tempfile
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import paths, variants
+from autograder import manifest, paths, variants
 from autograder.build import ZIP_TIMESTAMP
 
-LAYERS = paths.LAYERS_FILE
-FC_NET = paths.FC_NET_FILE
+MISTAKES_FILE = "mistakes.toml"  # in the assignment's folder
+# A line no Python parses, added to the first file a student hands in (the "syntax error" demo).
+BROKEN_LINE = "\n\ndef broken(:  # an unclosed parenthesis\n    pass\n"
 
 
 @dataclass(frozen=True)
 class Demo:
     name: str  # the zip's name, without .zip
     what: str  # what it shows, for the demo's README
-    source: Path  # the folder holding the notebook and cs231n/
-    edits: tuple = ()  # autograder.variants edits applied to source's cs231n/
+    source: Path  # the folder holding the notebook and the package
+    edits: tuple = ()  # autograder.variants edits applied to source's package
     notebook: bool = True
     package: bool = True
+    append: tuple = ()  # (file, text) added at the end of a file of the package
 
 
-DEMOS = [
-    Demo("reference", "the reference solution: full marks", paths.SOLUTIONS),
-    Demo("untouched template", "the handout as students receive it: every check fails with "
-         "'not implemented yet'", paths.STUDENT_TEMPLATE),
-    Demo("Zoë Dupont", "batchnorm_backward_alt calls the staged backward: right values, no "
-         "speedup (fails the speed check)", paths.SOLUTIONS, (
-             (LAYERS, "batchnorm_backward_alt", "    x_hat, _, _, std, gamma, _ = cache\n",
-              "    return batchnorm_backward(dout, cache)\n"),)),
-    Demo("cache order", "the staged backward unpacks the cache in another order than the "
-         "forward packed it (dx wrong)", paths.SOLUTIONS, (
-             (LAYERS, "batchnorm_backward", "    x_hat, x_centered, var, std, gamma, eps = cache\n",
-              "    x_hat, x_centered, std, var, gamma, eps = cache\n"),)),
-    Demo("eps hard-coded", "the closed-form backward assumes eps = 1e-5 instead of reading it "
-         "from the cache", paths.SOLUTIONS, (
-             (LAYERS, "batchnorm_backward_alt", "    x_hat, _, _, std, gamma, _ = cache\n",
-              "    _, x_centered, var, _, gamma, _ = cache\n"
-              "    std = np.sqrt(var + 1e-5)\n"
-              "    x_hat = x_centered / std\n"),)),
-    Demo("test mode without gamma", "batchnorm's test mode forgets gamma and beta",
-         paths.SOLUTIONS, (
-             (LAYERS, "batchnorm_forward", "out = gamma * x_hat + beta\n        return out, None",
-              "out = x_hat\n        return out, None"),)),
-    Demo("last W not regularized", "FullyConnectedNet leaves the output layer's weights out of "
-         "the L2 penalty", paths.SOLUTIONS, (
-             (FC_NET, None,
-              'weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]',
-              'weights = [self.params[f"W{layer}"] for layer in range(1, L)]'),
-             (FC_NET, None, 'grads[f"W{L}"] = dW + self.reg * self.params[f"W{L}"]',
-              'grads[f"W{L}"] = dW'))),
-    Demo("layernorm axis 0", "layernorm's backward reduces over the batch (axis 0) as batchnorm "
-         "does", paths.SOLUTIONS, (
-             (LAYERS, "layernorm_backward", "D = dout.shape[1]", "D = dout.shape[0]"),
-             (LAYERS, "layernorm_backward", "dx_hat.sum(axis=1, keepdims=True)",
-              "dx_hat.sum(axis=0, keepdims=True)"),
-             (LAYERS, "layernorm_backward", "np.sum(dx_hat * x_hat, axis=1, keepdims=True)",
-              "np.sum(dx_hat * x_hat, axis=0, keepdims=True)"))),
-    Demo("syntax error", "a package that does not import (an unclosed parenthesis): zero, with "
-         "the line in the status", paths.SOLUTIONS, (
-             (LAYERS, "batchnorm_forward", "std = np.sqrt(sample_var + eps)",
-              "std = np.sqrt(sample_var + eps"),)),
-    Demo("notebook only", "a zip holding only the notebook: zero, 'no cs231n/layers.py'",
-         paths.SOLUTIONS, package=False),
-]
+def standard_demos(assignment: manifest.Manifest) -> list[Demo]:
+    """The demos every assignment has: its reference, its template, a package that does not
+    import, a zip without the package."""
+    first = next(iter(assignment.student_files.values()))
+    return [
+        Demo("reference", "the reference solution: full marks", assignment.solutions),
+        Demo("untouched template", "the handout as students receive it: every check fails "
+             "with 'not implemented yet'", assignment.template),
+        Demo("syntax error", "a package that does not import (an unclosed parenthesis): zero, "
+             "with the line in the status", assignment.solutions, append=((first, BROKEN_LINE),)),
+        Demo("notebook only", f"a zip holding only the notebook: zero, 'no {first}'",
+             assignment.solutions, package=False),
+    ]
+
+
+def mistakes(assignment: manifest.Manifest) -> list[Demo]:
+    """The assignment's demo mistakes (assignment/<name>/mistakes.toml): the reference with one
+    typical student mistake written into it each."""
+    path = assignment.folder / MISTAKES_FILE
+    if not path.is_file():
+        return []
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mistake", [])
+        return [Demo(entry["name"], entry["what"], assignment.solutions, tuple(
+                    (edit["file"], edit.get("function") or None, edit["old"], edit["new"])
+                    for edit in entry["edit"])) for entry in entries]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+        raise manifest.ManifestError(f"{path}: each [[mistake]] needs name, what and "
+                                     f"[[mistake.edit]] tables of file, function, old, new "
+                                     f"({type(error).__name__}: {error})") from None
+
+
+def demos(assignment: manifest.Manifest | None = None) -> list[Demo]:
+    assignment = assignment or manifest.current()
+    return [*standard_demos(assignment), *mistakes(assignment)]
 
 
 def exported_files(notebook: Path) -> list[str]:
@@ -127,6 +122,8 @@ def submission_files(demo: Demo, scratch: Path) -> dict[str, bytes]:
     if demo.package:
         folder = variants.make_variant(scratch, list(demo.edits),
                                        source=demo.source / paths.PACKAGE_NAME)
+        for file, text in demo.append:
+            variants.append_text(folder, file, text)
         for name in exported_files(notebook):
             files[name] = (folder / name).read_bytes()
     return files
@@ -134,31 +131,34 @@ def submission_files(demo: Demo, scratch: Path) -> dict[str, bytes]:
 
 def readme(demos: list[Demo]) -> str:
     lines = ["# Demo submissions for `make grade`", "",
-             "Generated by `python -m autograder.demo` from `solutions/` and `student_template/`"
-             " (do not edit). Each zip is laid out as the notebook's export cell makes it.", ""]
+             "Generated by `python -m autograder.demo` from `solutions/<name>/`, "
+             "`student_template/<name>/` and the assignment's mistakes.toml (do not edit). Each zip is laid out as the notebook's export cell makes it.", ""]
     lines += [f"- `{demo.name}.zip`: {demo.what}" for demo in demos]
     return "\n".join(lines) + "\n"
 
 
-def build(destination: Path, demos: list[Demo] = DEMOS) -> list[Path]:
-    """Write every demo zip (and a README.md listing them) into `destination`."""
+def build(destination: Path, chosen: list[Demo] | None = None) -> list[Path]:
+    """Write every demo zip (default: the current assignment's demos) and a README.md listing
+    them into `destination`."""
+    demos_ = chosen if chosen is not None else demos()
     destination = Path(destination)
     written = []
     with tempfile.TemporaryDirectory(prefix="bn-demo-") as scratch:
-        for number, demo in enumerate(demos):
+        for number, demo in enumerate(demos_):
             files = submission_files(demo, Path(scratch) / str(number))
             path = destination / f"{demo.name}.zip"
             write_zip(path, files)
             written.append(path)
     from autograder.results import write_text_atomic
 
-    write_text_atomic(destination / "README.md", readme(demos))
+    write_text_atomic(destination / "README.md", readme(demos_))
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("destination", type=Path, nargs="?", default=paths.DIST / "demo",
+    parser.add_argument("destination", type=Path, nargs="?",
+                        default=paths.DIST / manifest.current().name / "demo",
                         help="folder to write the demo zips into (default: %(default)s)")
     args = parser.parse_args(argv)
     written = build(args.destination)

@@ -18,7 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from autograder import paths
+from autograder import manifest, paths
 from autograder.demo import write_zip
 
 TOP = "assignment_4242_export"
@@ -71,17 +71,29 @@ def export_files(demo: Path) -> tuple[dict[str, bytes], list[tuple[str, str, str
     return files, students + [LATE, DROPPED]
 
 
+def demo_score(question: int, student: int, points: float) -> float:
+    """A varied, reproducible score of `points` for the demo's written grades."""
+    return [points, points - 0.25 * points * (student % 3), points * (student % 4 != 3),
+            points / 2 * (1 + student % 2)][question % 4]
+
+
 def written_scores_csv(students: list[tuple[str, str, str]]) -> str:
+    """Gradescope's grades CSV of the written assignment: one question per written question of
+    the manifest, headed as Gradescope heads them."""
+    written = list(manifest.current().written.values())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["First Name", "Last Name", "SID", "Email", "Sections", "Total Score",
                      "Max Points", "Status", "Submission ID", "Submission Time",
                      "Lateness (H:M:S)", "View Count", "Submission Count",
-                     *(f"{n}: Inline Question {n} (2.0 pts)" for n in range(1, 5))])
+                     *(f"{n}: {question.title} ({question.points:.1f} pts)"
+                       for n, question in enumerate(written, start=1))])
+    maximum = sum(question.points for question in written)
     for number, (name, sid, email) in enumerate(students):
         first, _, last = name.partition(" ")
-        scores = [2.0, 2.0 - 0.5 * (number % 3), 2.0 * (number % 4 != 3), 1.0 + number % 2]
-        writer.writerow([first, last, sid, email, "", f"{sum(scores):g}", "8.0", "Graded",
+        scores = [demo_score(k, number, question.points) for k, question in enumerate(written)]
+        writer.writerow([first, last, sid, email, "", f"{sum(scores):g}", f"{maximum:.1f}",
+                         "Graded",
                          str(9000 + number), "2026-03-02 10:00:00 -0800", "0:00:00", "1", "1",
                          *(f"{score:g}" for score in scores)])
     return buffer.getvalue()
@@ -99,9 +111,10 @@ def build(demo: Path, destination: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("demo", type=Path, nargs="?", default=paths.DIST / "demo",
+    name = manifest.current().name
+    parser.add_argument("demo", type=Path, nargs="?", default=paths.DIST / name / "demo",
                         help="the demo submissions (default: %(default)s, made by make demo)")
-    parser.add_argument("destination", type=Path, nargs="?", default=paths.DIST / "demo-export",
+    parser.add_argument("destination", type=Path, nargs="?", default=paths.DIST / name / "demo-export",
                         help="where submissions.zip and written_scores.csv go "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)

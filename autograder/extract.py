@@ -1,9 +1,9 @@
 """Copy what grading needs out of one submission (a zip or a folder) into a private folder.
 
-Only three kinds of files are ever taken: the `.py` files under a `cs231n/` folder at the top of
+Only three kinds of files are ever taken: the `.py` files under the package's folder at the top of
 the submission or one folder down (the package), the `.ipynb` files at those two depths (the
 notebook, whose JSON is checked but never executed), and the files students edit uploaded loose
-(`layers.py`, `fc_net.py`, in any folder): a submission without a package gets one built from
+(the manifest's `student_files`, in any folder): a submission without a package gets one built from
 them and the handout's other files (`complete_from_loose_files`), with a note saying so. Everything else (stray `tests/` folders,
 `.OTTER_LOG` files, data, `__MACOSX/`) is never read. The submission itself is never modified.
 
@@ -15,7 +15,7 @@ turned into LF) so that a package saved on Windows grades like any other.
 
 `prepare(submission, destination)` returns a `Prepared`: `problem` (a short reason for the
 gradebook, when nothing can be graded), `notes` (remarks that do not stop grading, such as a
-notebook that is not valid JSON) and `package_root()`, the folder holding the taken `cs231n/`.
+notebook that is not valid JSON) and `package_root()`, the folder holding the taken package.
 """
 
 from __future__ import annotations
@@ -28,16 +28,21 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import paths
+from autograder import manifest, paths
 
 MAX_FILE_BYTES = 20 * 2**20  # per taken file, uncompressed
 MAX_TOTAL_BYTES = 100 * 2**20  # all taken files together, uncompressed
 MAX_ENTRIES = 10_000  # entries in a zip's directory
-MAX_LOOSE_DEPTH = 4  # folders a loose layers.py or fc_net.py may sit in
+MAX_LOOSE_DEPTH = 4  # folders a loose student file may sit in
 # Folders that hold no one's work (an archiver's, Jupyter's or Python's); hidden ones are skipped too.
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 BOM = b"\xef\xbb\xbf"
-LAYERS_PARTS = tuple(paths.LAYERS_FILE.split("/"))
+
+
+def marker_parts() -> tuple[str, ...]:
+    """The parts of the file that marks where a package is: the first file a student hands in
+    (the package's folder, then the file's path in it)."""
+    return tuple(next(iter(paths.STUDENT_FILES.values())).split("/"))
 
 
 @dataclass
@@ -51,12 +56,14 @@ class Prepared:
     loose: list[str] = field(default_factory=list)  # the taken loose student files, in order
 
     def package_root(self) -> Path | None:
-        """The folder holding `cs231n/layers.py`: the root of the copy, else the one folder
-        below it that holds one (what re-zipping an unzipped folder gives); None otherwise."""
+        """The folder holding the package's first student file: the root of
+        the copy, else the one folder below it that holds one (what re-zipping an unzipped folder
+        gives); None otherwise."""
         taken = {tuple(name.split("/")) for name in self.files}
-        if LAYERS_PARTS in taken:
+        marker = marker_parts()
+        if marker in taken:
             return self.folder
-        below = sorted({parts[0] for parts in taken if parts[1:] == LAYERS_PARTS})
+        below = sorted({parts[0] for parts in taken if parts[1:] == marker})
         return self.folder / below[0] if len(below) == 1 else None
 
 
@@ -235,12 +242,31 @@ def check_notebooks(prepared: Prepared) -> None:
     notebooks = [name for name in prepared.files if name.endswith(".ipynb")]
     if not notebooks and not any(note.startswith("notebook over") for note in prepared.notes):
         prepared.notes.append("no notebook")
+    wrong = wrong_assignment(notebooks)
+    if wrong:
+        prepared.notes.append(wrong)
     for name in notebooks:
         try:
             json.loads(prepared.folder.joinpath(*name.split("/")).read_bytes())
         except (ValueError, UnicodeDecodeError):
             prepared.notes.append("notebook is not valid JSON")
             break
+
+
+def wrong_assignment(notebooks: list[str]) -> str | None:
+    """A note when the notebooks handed in are another assignment's and none is this one's (a
+    student who uploaded to the wrong Gradescope assignment); None otherwise."""
+    expected = manifest.current()
+    names = {name.rsplit("/", 1)[-1] for name in notebooks}
+    if not names or expected.notebook in names:
+        return None
+    for other in manifest.available():
+        other_manifest = manifest.load(other)
+        if other != expected.name and other_manifest.notebook in names:
+            return (f"handed in for the {other_manifest.title} assignment "
+                    f"({other_manifest.notebook}), not {expected.title}: graded as "
+                    f"{expected.title} anyway")
+    return None
 
 
 def prepare(submission: Path, destination: Path, max_file: int = MAX_FILE_BYTES,
@@ -262,7 +288,7 @@ def prepare(submission: Path, destination: Path, max_file: int = MAX_FILE_BYTES,
 
 
 def complete_from_loose_files(prepared: Prepared, handout: Path) -> None:
-    """Give a copy without a package one: the handout's `cs231n` (its regular .py files) with
+    """Give a copy without a package one: the handout's package (its regular .py files) with
     the loose student files put in their places (the shallowest of each name), and a note."""
     if prepared.problem or prepared.package_root() is not None or not prepared.loose:
         return

@@ -9,33 +9,55 @@ from __future__ import annotations
 
 import re
 
+from autograder import manifest
 from autograder.grades import Grade, QuestionResult
 
 # Markdown's formatting characters; "_" only where it could start or end emphasis (not inside
 # a name such as batchnorm_forward, which stays readable in the raw file).
 MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-HAND_GRADED = "The four inline questions are graded by hand and are not included here."
-EXPORT = ("export your work with the notebook's last cell and upload the zip it makes (it holds "
-          "cs231n/layers.py and cs231n/classifiers/fc_net.py); uploading those two files alone "
-          "works too")
-# Why a package could not be graded (the start of its status) -> what the student should do.
-FIXES = {
-    "no cs231n/": EXPORT,
-    "corrupt zip": EXPORT,
-    "empty zip": EXPORT,
-    "encrypted zip": EXPORT,
-    "SyntaxError": "fix the syntax error at the line named, run the notebook's checks, then export",
-    "IndentationError": "fix the indentation at the line named, run the notebook's checks, then "
-                        "export",
-    "timed out at import": "some code at the top level of your cs231n files never finishes: "
-                           "move it into a function or remove it",
-    "zip bomb": "upload only what the notebook's last cell exports",
-}
+
+
+def hand_graded() -> str:
+    written = manifest.current().written
+    if not written:
+        return ""
+    return (f"The written questions ({', '.join(q.title for q in written.values())}) are graded "
+            "by hand and are not included here.")
+
+
+THOSE_FILES = {1: "that file", 2: "those two files", 3: "those three files"}
+
+
+def export_advice() -> str:
+    files = list(manifest.current().student_files.values())
+    return ("export your work with the notebook's last cell and upload the zip it makes (it holds "
+            f"{' and '.join(files)}); uploading "
+            f"{THOSE_FILES.get(len(files), 'those files')} alone works too")
+
+
+def fixes() -> dict[str, str]:
+    """Why a package could not be graded (the start of its status) -> what the student should
+    do about it."""
+    export = export_advice()
+    package = manifest.current().package
+    return {
+        f"no {package}/": export,
+        "corrupt zip": export,
+        "empty zip": export,
+        "encrypted zip": export,
+        "SyntaxError": "fix the syntax error at the line named, run the notebook's checks, then "
+                       "export",
+        "IndentationError": "fix the indentation at the line named, run the notebook's checks, "
+                            "then export",
+        "timed out at import": f"some code at the top level of your {package} files never "
+                               "finishes: move it into a function or remove it",
+        "zip bomb": "upload only what the notebook's last cell exports",
+    }
 
 
 def fix_for(status: str) -> str:
     """What to do about a package that could not be graded ('' when nothing is known)."""
-    return next((fix for start, fix in FIXES.items() if status.startswith(start)), "")
+    return next((fix for start, fix in fixes().items() if status.startswith(start)), "")
 
 
 def one_line(text: str) -> str:
@@ -79,7 +101,8 @@ def overview_markdown(grade: Grade, notes: list[str] = ()) -> str:
     lines.append(f"**Auto-graded score: {grade.total:g} / {grade.max_total:g}**")
     if notes:
         lines.append("Notes: " + "; ".join(one_line(note) for note in notes) + ".")
-    lines += [HAND_GRADED, "| question | score |\n|---|---:|\n" + "\n".join(
+    lines += [line for line in [hand_graded()] if line]
+    lines += ["| question | score |\n|---|---:|\n" + "\n".join(
         f"| `{q.name}` | {q.score:g} / {q.max_score:g} |" for q in grade.questions)
         + f"\n| **total** | **{grade.total:g} / {grade.max_total:g}** |"]
     return "\n\n".join(lines)
@@ -87,7 +110,7 @@ def overview_markdown(grade: Grade, notes: list[str] = ()) -> str:
 
 def written_markdown(written: list[tuple[str, dict]]) -> str:
     """The written questions' scores (graded by hand), one row per student of the submission."""
-    questions = [f"inline_q{n}" for n in range(1, 5)]
+    questions = list(manifest.current().written)
     lines = ["## Written questions (graded by hand)", "",
              "| student | " + " | ".join(f"`{q}`" for q in questions) + " | total |",
              "|---|" + "---:|" * (len(questions) + 1)]
@@ -106,7 +129,7 @@ def feedback_markdown(name: str, grade: Grade, notes: list[str] = (),
                       written: list[tuple[str, dict]] | None = None) -> str:
     """The student's feedback.md: the overview, the written questions' scores (when given),
     then per question each check's verdict."""
-    lines = ["# Batch Normalization: auto-graded feedback", "",
+    lines = [f"# {manifest.current().title}: auto-graded feedback", "",
              f"Submission: {one_line(name)}", "", overview_markdown(grade, notes)]
     if written is not None:
         lines += ["", written_markdown(written)]

@@ -5,7 +5,7 @@ submission's row, the full grade and the cache key: the record) and `feedback.md
 student reads). OUT/grades.csv is rebuilt from the records, which are the single source of truth:
 one row per submission (one column per question, total, status), or, for a Gradescope export,
 one row per student (`name`, `sid`, `email` first; each member of a group gets the group's
-scores; `Class.rows`). With manual scores, `inline_q1` ... `inline_q4` follow the auto-graded
+scores; `Class.rows`). With manual scores, the manifest's written questions follow the auto-graded
 questions and `total` includes them. Every file is written atomically.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 from autograder import results, upload
 from autograder.feedback import feedback_markdown
-from autograder.grades import QUESTIONS, Grade
-from autograder.manual_scores import INLINE, ManualScores
+from autograder.grades import Grade, questions
+from autograder.manual_scores import ManualScores, written_questions
 from autograder.roster import Roster, Student
 from autograder.submissions import Submission, readable, sort_key
 
@@ -61,7 +61,7 @@ def row_status(grade: Grade, notes: list[str]) -> str:
 def make_row(name: str, grade: Grade, status: str) -> dict:
     row = {"submission": name}
     scores = {question.name: question.score for question in grade.questions}
-    for question in QUESTIONS:
+    for question in questions():
         row[question] = score_text(scores[question]) if question in scores else ""
     row["total"] = score_text(grade.total)
     row["review"] = " ".join(grade.reviews)
@@ -70,7 +70,7 @@ def make_row(name: str, grade: Grade, status: str) -> dict:
 
 
 def empty_row(name: str, status: str = NOT_GRADED) -> dict:
-    return {"submission": name, **{q: "" for q in QUESTIONS}, "total": "", "review": "",
+    return {"submission": name, **{q: "" for q in questions()}, "total": "", "review": "",
             "status": status}
 
 
@@ -124,8 +124,8 @@ class Class:
     manual: ManualScores | None = None
 
     def header(self) -> list[str]:
-        return [*(IDENTITY if self.roster else ()), "submission", *QUESTIONS,
-                *(INLINE if self.manual else ()), "total", "review", "status"]
+        return [*(IDENTITY if self.roster else ()), "submission", *questions(),
+                *(written_questions() if self.manual else ()), "total", "review", "status"]
 
     def students(self, submission: str) -> list[Student | None]:
         return self.roster.students(submission) if self.roster else [None]
@@ -155,7 +155,7 @@ class Class:
         if self.manual is not None:
             found = self.manual_row(student, row["submission"])
             scores = found.scores if found else {}
-            for question in INLINE:
+            for question in written_questions():
                 value = scores.get(question)
                 full[question] = "" if value is None else score_text(value)
             if found is None:

@@ -10,31 +10,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-
-@dataclass(frozen=True)
-class QuestionSpec:
-    """An auto-graded question: its gradebook column, its points, what it covers."""
-
-    name: str
-    points: float
-    title: str
+from autograder import manifest
 
 
-# Points per question; the README's grading table is this list.
-QUESTIONS: dict[str, QuestionSpec] = {
-    spec.name: spec
-    for spec in [
-        QuestionSpec("bn_forward_train", 10, "batchnorm forward, training mode"),
-        QuestionSpec("bn_forward_test", 6, "batchnorm forward, test mode"),
-        QuestionSpec("bn_backward", 10, "batchnorm backward (staged)"),
-        QuestionSpec("bn_backward_alt", 6, "batchnorm backward (closed form): values"),
-        QuestionSpec("bn_backward_alt_speed", 4, "batchnorm backward (closed form): speed"),
-        QuestionSpec("fc_net_batchnorm", 10, "FullyConnectedNet with batchnorm"),
-        QuestionSpec("ln_forward", 6, "layernorm forward"),
-        QuestionSpec("ln_backward", 8, "layernorm backward"),
-        QuestionSpec("fc_net_layernorm", 8, "FullyConnectedNet with layernorm"),
-    ]
-}
+def questions():
+    """The current assignment's auto-graded questions ({name: manifest.QuestionSpec}), in the
+    gradebook's order: its manifest declares them, with their points and titles."""
+    return manifest.current().questions
+
+
+def __getattr__(name: str):
+    if name == "QUESTIONS":  # the current assignment's, as of the moment it is asked for
+        return questions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The start of the status of a grading that ran out of time: the checks that finished stand.

@@ -1,7 +1,8 @@
 """Gradescope's entry point: grade /autograder/submission, write /autograder/results/results.json.
 
-`run_autograder` (in the zip that `make autograder` builds) calls this with the trusted judge and
-the reference shipped beside it in /autograder/source/files; the scores go through the otter test
+`run_autograder` (in the zip that `make autograder` builds) calls this with the trusted judge, the
+assignment's checks and its reference shipped beside it in /autograder/source/files (laid out as in
+the repository, the assignment the default of its course.toml); the scores go through the otter test
 files in /autograder/source/tests. The submission's notebook is never executed (the written
 answers are graded by hand from the PDF).
 
@@ -15,16 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
 
-from autograder import otter_tests, pipeline, results, sandbox
+from autograder import manifest, otter_tests, pipeline, results, sandbox
 from autograder.settings import Limits, Settings
 
 SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
-SHIPPED_REFERENCE = SOURCE / "files" / "reference" / "cs231n"
-SHIPPED_HANDOUT = SOURCE / "files" / "handout" / "cs231n"  # completes loose uploads
 # Written by `make autograder VISIBILITY=...`: when students see the per-question tests.
 SHIPPED_SETTINGS = SOURCE / "files" / "gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -36,7 +36,7 @@ SHIPPED_TESTS = SOURCE / "tests"
 GRADING_SECONDS = 420.0
 
 
-def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
+def run(root: Path, reference_dir: Path | None = None) -> dict:
     # Closed to every user but root, the grader; at the uid level checked as a worker's uid.
     secrets = [root / "source", root / "submission", root / "results"]
     for folder in secrets:
@@ -55,13 +55,15 @@ def run(root: Path, reference_dir: Path = SHIPPED_REFERENCE) -> dict:
     print(memory_note, flush=True)
     settings = Settings(timeout=grading_seconds(), limits=limits,
                         sandbox=sandbox.protections().level)
-    with tempfile.TemporaryDirectory(prefix="bn-gradescope-") as scratch:
+    assignment = manifest.current()
+    reference_dir = reference_dir or assignment.reference_package
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
         try:
             pipeline.check_the_grader(settings, Path(scratch) / "self-check", reference_dir)
         except pipeline.GraderBroken as broken:
             return write_failure(root, str(broken))
         outcome = pipeline.grade_submission(root / "submission", Path(scratch) / "student",
-                                            settings, reference_dir, SHIPPED_HANDOUT)
+                                            settings, reference_dir, assignment.handout_package)
     grade = outcome.grade
     notes = list(outcome.notes)
     if not has_written_answers(root / "submission"):
@@ -122,9 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("/autograder"),
                         help="Gradescope's folder, holding submission/ and results/")
-    parser.add_argument("--reference", type=Path, default=SHIPPED_REFERENCE,
-                        help="the reference cs231n package")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="the reference package (default: the shipped assignment's)")
     args = parser.parse_args(argv)
+    # The zip grades the one assignment it ships (its course.toml's default), whatever the
+    # environment says.
+    os.environ.pop(manifest.SETTING, None)
     print(f"Student code runs under {sandbox.protections().summary}.", flush=True)
     data = run(args.root, args.reference)
     print(f"score {data['score']:g}; {data['extra_data']['status']}")

@@ -8,7 +8,7 @@ the first cell must run on a Python that lacks every requirement, and say what t
   lacks; when any is missing it raises `MissingRequirements`, whose message (shown by Jupyter in
   place of a traceback) says the one command that installs them all.
 - `find_notebook(namespace)`: the notebook being run, under whatever name it has now (a
-  browser's "BatchNormalization (1).ipynb" too).
+  browser's "Assignment (1).ipynb" too).
 - `export(grader, files, namespace)`: the export cell. It renders the written answers' PDF
   (written_answers.py, beside this file), zips the notebook, the PDF and `files` with otter,
   and prints what it wrote and what to upload where.
@@ -24,7 +24,6 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-ASSIGNMENT = "BatchNormalization"
 REQUIREMENTS = "requirements.txt"
 README = "README.md"
 PYTHON = (3, 11)  # the version requirements.txt was tested with
@@ -148,11 +147,12 @@ def find_notebook(namespace: dict | None = None, folder: Path | str = ".") -> st
             if path.is_file() and path.parent == folder:
                 return path.name
     notebooks = sorted(folder.glob("*.ipynb"))
-    ours = [path for path in notebooks if assignment_of(path) == ASSIGNMENT] or notebooks
+    # A notebook otter assign made carries its assignment's name; a stray one does not.
+    ours = [path for path in notebooks if assignment_of(path)] or notebooks
     if not ours:
         raise NotebookNotFound(
             f"No notebook was found in {folder}, the folder this notebook runs in. Open the "
-            f"notebook from the folder of the handout (the one holding cs231n/, {README} and "
+            f"notebook from the folder of the handout (the one holding {README} and "
             f"{REQUIREMENTS}), save it there (File > Save), and run this cell again.")
     chosen = max(ours, key=lambda path: (path.stat().st_mtime, path.name))
     if len(ours) > 1:
@@ -192,6 +192,11 @@ def saved_without_outputs(notebook: str) -> bool:
     return not any(cell.get("outputs") for cell in cells if cell.get("cell_type") == "code")
 
 
+def package_of(files: list[str]) -> str:
+    """The package the student's files are in (the first part of the first file's path)."""
+    return Path(files[0]).parts[0] if files else "your package"
+
+
 def export(grader, files: list[str], namespace: dict | None = None) -> None:
     """The export cell: the submission zip and the written answers' PDF, from the notebook as
     last saved; print what was written and where each goes."""
@@ -200,21 +205,22 @@ def export(grader, files: list[str], namespace: dict | None = None) -> None:
     if missing:
         raise StudentMessage(
             f"The export needs {', '.join(missing)}, which is not in this folder "
-            f"({Path.cwd()}). Run the notebook from the folder of the handout, where cs231n/ is, "
-            "or unzip the handout again and copy your cs231n/layers.py and "
-            "cs231n/classifiers/fc_net.py into it.")
+            f"({Path.cwd()}). Run the notebook from the folder of the handout, where "
+            f"{package_of(files)}/ is, or unzip the handout again and copy your "
+            f"{' and '.join(files)} into it.")
     if saved_without_outputs(notebook):
         print(f"Note: {notebook}, as last saved, shows no outputs, so the PDF has no figures: "
               "run all cells, save the notebook (File > Save) and run this cell again.\n")
     pdf = render_written_answers(notebook)
     timestamp = datetime.datetime.now().strftime("%Y_%m_%dT%H_%M_%S")
-    archive = f"{ASSIGNMENT}_{timestamp}.zip"
+    archive = f"{assignment_of(Path(notebook)) or Path(notebook).stem}_{timestamp}.zip"
     grader.export(nb_path=notebook, export_path=archive, pdf=False,
                   files=list(files) + ([pdf] if pdf else []))
     where = Path.cwd()
-    lines = [f"Exported {notebook} as last saved, and your cs231n/ package, into {where}:",
+    package = package_of(files)
+    lines = [f"Exported {notebook} as last saved, and your {package}/ package, into {where}:",
              f"  {archive}: upload this zip, as it is, to {UPLOAD_ZIP} (the autograder grades "
-             "the cs231n/ package inside it)."]
+             f"the {package}/ package inside it)."]
     if pdf:
         lines.append(f"  {pdf}: upload this PDF to {UPLOAD_PDF} (the title, your answers to "
                      "the inline questions and the experiments' figures; the zip holds a copy).")

@@ -14,8 +14,8 @@ import time
 import traceback
 from pathlib import Path
 
-from autograder import paths, reference
-from autograder.checks import QUESTIONS, CheckFailed, Context, Question
+from autograder import manifest, reference
+from autograder.checks import CheckFailed, Context, Question, questions
 from autograder.checks.base import NeedsReview, OutOfTime
 from autograder.client import StudentError, WorkerClient, WorkerLost
 from autograder.grades import OUT_OF_TIME, CheckResult, Grade, QuestionResult
@@ -23,14 +23,11 @@ from autograder.settings import Settings
 
 UNFINISHED = ("not graded: the {seconds:g} s allowed for grading this submission ran out before "
               "this check finished (the checks before it keep their verdicts)")
-# What the worker imports first: a failure here means the package cannot be graded at all.
-MODULES = ["cs231n.layers", "cs231n.classifiers.fc_net"]
-
-
 def import_status(worker: WorkerClient, timeout: float) -> str:
     """'ok' if the package imports in the worker, else a short reason for the gradebook."""
     try:
-        worker.request("import", timeout, modules=MODULES)
+        # The assignment's modules first: a failure here means nothing can be graded.
+        worker.request("import", timeout, modules=list(manifest.current().import_modules))
     except StudentError as error:
         where = error.where or ""
         file, _, line = where.rpartition(":")
@@ -90,7 +87,7 @@ def run_check(check, context: Context, unfinished_message: str,
 
 def selected_questions(settings: Settings) -> list[Question]:
     """The questions `settings` asks for, in the gradebook's order (all by default)."""
-    return [question for question in QUESTIONS.values()
+    return [question for question in questions().values()
             if not settings.questions or question.name in settings.questions]
 
 
@@ -106,13 +103,14 @@ def not_graded(status: str, settings: Settings, message: str | None = None,
 
 
 def grade(package_root: Path, settings: Settings = Settings(),
-          reference_dir: Path = paths.REFERENCE_PACKAGE, start: float | None = None) -> Grade:
-    """Grade the `cs231n` package in `package_root` (the pipeline has checked it is there).
+          reference_dir: Path | None = None, start: float | None = None) -> Grade:
+    """Grade the package in `package_root` (the pipeline has checked it is there).
 
     The grading ends `settings.timeout` seconds after `start` (time.monotonic(), default now):
     the verdicts reached by then stand, and every check left is marked unfinished.
     """
     start = time.monotonic() if start is None else start
+    reference_dir = reference_dir or manifest.current().reference_package
     ref = reference.load(reference_dir)
     with WorkerClient(package_root, settings.limits, settings.call_timeout,
                       settings.sandbox or None, deadline=start + settings.timeout) as worker:
@@ -121,7 +119,7 @@ def grade(package_root: Path, settings: Settings = Settings(),
             grade = not_graded(status, settings, seconds=time.monotonic() - start)
             grade.worker_starts = worker.starts
             return grade
-        context = Context(worker, ref, reference_dir, package_root=Path(package_root) / "cs231n")
+        context = Context(worker, ref, reference_dir, package_root=Path(package_root) / manifest.current().package)
         message = UNFINISHED.format(seconds=settings.timeout)
         results = [QuestionResult(question.name, question.title, question.points,
                                   [run_check(check, context, message, settings.review)
@@ -135,9 +133,9 @@ def grade(package_root: Path, settings: Settings = Settings(),
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Grade one submission folder (holding cs231n/).")
+    parser = argparse.ArgumentParser(description="Grade one submission folder (holding the assignment's package).")
     parser.add_argument("submission", type=Path)
-    parser.add_argument("--only", nargs="*", choices=list(QUESTIONS),
+    parser.add_argument("--only", nargs="*", choices=list(manifest.current().questions),
                         help="question names to grade (default: all)")
     args = parser.parse_args(argv)
     result = grade(args.submission.resolve(), Settings(questions=args.only))

@@ -3,8 +3,8 @@
 Gradescope's "Download Grades" CSV of the written assignment has the student's name (`Name`, or
 `First Name` and `Last Name`), `SID`, `Email`, then `Total Score`, `Max Points`, `Status`,
 `Submission ID`, ... and one column per question, headed like `1: Inline Question 1 (2.0 pts)`.
-The question columns become `inline_q1` ... `inline_q4`: by the number in their title ("Inline
-Question 3", "inline_q3") when there is one, else in their order. A blank score (an ungraded or
+The question columns become the manifest's written questions (in their declared order): by the number in
+their title ("Question 3", "q3") when there is one, else in their order. A blank score (an ungraded or
 missing submission) stays blank.
 
 A gradebook student is matched by email (case-insensitive), else by SID; a submission with no
@@ -20,8 +20,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INLINE = ("inline_q1", "inline_q2", "inline_q3", "inline_q4")
-INLINE_POINTS = 2.0  # each, as the README's grading table says
+from autograder import manifest
+
+
+
+def written_questions() -> tuple[str, ...]:
+    """The current assignment's written questions, as its manifest names them."""
+    return tuple(manifest.current().written)
+
 QUESTION_HEADER = re.compile(r"^\s*(\d+(?:\.\d+)*)\s*:\s*(.*?)\s*\(\s*([\d.]+)\s*pts?\s*\)\s*$")
 TITLE_NUMBER = re.compile(r"inline[\s_-]*(?:question[\s_-]*|q)?(\d+)", re.IGNORECASE)
 
@@ -93,18 +99,19 @@ def question_columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     """{inline_qN: column index} from Gradescope's question headers, and notes."""
     questions = [(i, QUESTION_HEADER.match(title)) for i, title in enumerate(header)]
     questions = [(i, match.group(2)) for i, match in questions if match]
-    if not questions:  # a hand-made CSV: columns named inline_q1 ... or "Inline Question 1"
+    if not questions:  # a hand-made CSV: columns titled with a question's number
         questions = [(i, title) for i, title in enumerate(header) if TITLE_NUMBER.search(title)]
     chosen, notes = {}, []
+    inline = written_questions()
     numbered = {int(m.group(1)): i for i, title in questions
-                if (m := TITLE_NUMBER.search(title)) and 1 <= int(m.group(1)) <= len(INLINE)}
+                if (m := TITLE_NUMBER.search(title)) and 1 <= int(m.group(1)) <= len(inline)}
     if len(numbered) == len(questions) and numbered:
-        chosen = {INLINE[n - 1]: i for n, i in sorted(numbered.items())}
+        chosen = {inline[n - 1]: i for n, i in sorted(numbered.items())}
     else:
-        chosen = {INLINE[k]: i for k, (i, _) in enumerate(questions[:len(INLINE)])}
-        if len(questions) > len(INLINE):
-            notes.append(f"{len(questions)} question columns; the first {len(INLINE)} were "
-                         "read as inline_q1 to inline_q4")
+        chosen = {inline[k]: i for k, (i, _) in enumerate(questions[:len(inline)])}
+        if len(questions) > len(inline):
+            notes.append(f"{len(questions)} question columns; the first {len(inline)} were "
+                         f"read as {inline[0]} to {inline[-1]}")
     return chosen, notes
 
 

@@ -127,11 +127,17 @@ def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = Fals
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("notebook", type=Path)
+    parser.add_argument("notebook", type=Path,
+                        help="the notebook, or a folder holding exactly one (solutions/<name>)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
     parser.add_argument("--if-stale", action="store_true",
                         help="do nothing when the notebook was executed from what it is now")
     args = parser.parse_args(argv)
+    if args.notebook.is_dir():
+        found = sorted(args.notebook.glob("*.ipynb"))
+        if len(found) != 1:
+            parser.error(f"{args.notebook} holds {len(found)} notebooks; name the one to run")
+        args.notebook = found[0]
     if args.if_stale and is_current(args.notebook):
         print(f"{args.notebook} is up to date: executed from its current cells and files")
         return 0

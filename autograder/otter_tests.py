@@ -13,7 +13,7 @@ from pathlib import Path
 
 from otter.test_files.exception_test import ExceptionTestFile
 
-from autograder.checks import QUESTIONS
+from autograder.checks import questions
 from autograder.judge import Grade
 
 TEMPLATE = '''\
@@ -38,7 +38,7 @@ def write_test_files(folder: Path) -> list[Path]:
     """Write `<question>.py` for every auto-graded question into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for question in QUESTIONS.values():
+    for question in questions().values():
         total = sum(check.weight for check in question.checks)
         shares = [question.points * check.weight / total for check in question.checks]
         cases = "".join(CASE.format(title=check.title, question=question.name, index=index)

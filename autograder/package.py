@@ -1,9 +1,11 @@
 """Build the Gradescope autograder zip (`make autograder`).
 
 `otter generate` makes the scaffolding Gradescope expects (otter_config.json, the otter test
-files' layout). Into it go the trusted judge (`files/autograder/`), the reference package
-(`files/reference/cs231n/`), the handout's package (`files/handout/`, which completes an upload of
-loose files), otter test files (`tests/`, one test case per hidden check, each asking the judge's
+files' layout). Into it go, laid out as in the repository so that the engine finds them the same
+way: the trusted judge (`files/autograder/`), the assignment's manifest and hidden checks
+(`files/assignment/<name>/`, with a course.toml naming it the default), the reference package
+(`files/solutions/<name>/<package>/`), the handout's package (`files/student_template/<name>/
+<package>/`, which completes an upload of loose files), otter test files (`tests/`, one test case per hidden check, each asking the judge's
 verdict: see otter_tests.py), and our own entry points: `setup.sh` (Miniforge's Python 3.11 with
 exactly the tested environment: requirements.txt under constraints.txt, both shipped, plus the
 sandbox's tools) and `run_autograder` (grades the submission's package with the judge and scores
@@ -22,11 +24,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import otter_tests, paths, pins
+from autograder import manifest, otter_tests, paths, pins
 from autograder.gradescope import VISIBILITIES
 from autograder.build import ZIP_TIMESTAMP, BuildError
 
-ZIP_PATH = paths.DIST / "autograder.zip"
+ZIP_NAME = "autograder.zip"  # in dist/<assignment>/
 
 # Gradescope's layout: this zip unpacked in /autograder/source, the upload in
 # /autograder/submission, results.json expected in /autograder/results.
@@ -134,18 +136,27 @@ DROPPED = {"run_otter.py"}
 EXECUTABLE = {"run_autograder", "setup.sh"}
 
 
-def stage(folder: Path) -> list[str]:
-    """Copy the judge, the reference and the handout's package (which completes a submission
-    of loose files) into `folder`; return the names to pass to otter."""
+def stage(folder: Path, assignment: manifest.Manifest) -> list[str]:
+    """Copy the judge, the assignment's manifest and checks, its reference and its handout's
+    package (which completes a submission of loose files) into `folder`, each where the
+    repository keeps it; return the names to pass to otter."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(paths.ROOT / "autograder", folder / "autograder", ignore=ignore)
-    reference = paths.SOLUTIONS / paths.PACKAGE_NAME
-    if not (reference / "layers.py").is_file():
-        raise BuildError(f"no reference package in {reference}: run `make assign` first")
-    shutil.copytree(reference, folder / "reference" / paths.PACKAGE_NAME, ignore=ignore)
-    shutil.copytree(paths.HANDOUT_PACKAGE, folder / "handout" / paths.PACKAGE_NAME, ignore=ignore)
+    shipped = folder / "assignment" / assignment.name
+    shipped.mkdir(parents=True)
+    shutil.copyfile(assignment.folder / manifest.FILE, shipped / manifest.FILE)
+    shutil.copytree(assignment.checks_folder, shipped / manifest.CHECKS_FOLDER, ignore=ignore)
+    (folder / "assignment" / manifest.COURSE_FILE).write_text(
+        f'# This autograder grades one assignment.\ndefault = "{assignment.name}"\n')
+    for package, kind in ((assignment.reference_package, "solutions"),
+                          (assignment.handout_package, "student_template")):
+        if not any(package.glob("*.py")):
+            raise BuildError(f"no package in {package}: run `make assign "
+                             f"ASSIGNMENT={assignment.name}` first")
+        shutil.copytree(package, folder / kind / assignment.name / assignment.package,
+                        ignore=ignore)
     otter_tests.write_test_files(folder / "tests")
-    return ["autograder", "reference", "handout"]
+    return ["autograder", "assignment", "solutions", "student_template"]
 
 
 def run_otter_generate(folder: Path, names: list[str], output: Path) -> None:
@@ -177,14 +188,19 @@ def finish(generated: Path, destination: Path) -> None:
             target.writestr(info, entries[name])
 
 
-def build_autograder_zip(destination: Path = ZIP_PATH, visibility: str = "visible",
+def default_destination() -> Path:
+    return paths.DIST / manifest.current().name / ZIP_NAME
+
+
+def build_autograder_zip(destination: Path | None = None, visibility: str = "visible",
                          time_limit: float = DEFAULT_TIME_LIMIT) -> Path:
     """The zip to upload to Gradescope; `visibility` says when students see each question's test
     (one of gradescope.VISIBILITIES), `time_limit` is the assignment's timeout on Gradescope, in
     seconds (the judge stops itself at GRADING_SHARE of it, so results.json is written in time)."""
-    with tempfile.TemporaryDirectory(prefix="bn-autograder-") as scratch:
+    destination = destination or default_destination()
+    with tempfile.TemporaryDirectory(prefix="autograder-zip-") as scratch:
         folder = Path(scratch)
-        names = stage(folder)
+        names = stage(folder, manifest.current())
         shipped = {"visibility": visibility, "grading_seconds": GRADING_SHARE * time_limit}
         (folder / "gradescope.json").write_text(json.dumps(shipped) + "\n")
         names.append("gradescope.json")
@@ -196,7 +212,8 @@ def build_autograder_zip(destination: Path = ZIP_PATH, visibility: str = "visibl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=ZIP_PATH)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the zip (default dist/<assignment>/autograder.zip)")
     parser.add_argument("--visibility", default="visible", choices=VISIBILITIES,
                         help="when students see each question's test on Gradescope (the overall "
                              "score and output are always visible; default %(default)s)")

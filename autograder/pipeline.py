@@ -13,16 +13,25 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import extract, judge, paths
+from autograder import extract, judge, manifest
 from autograder.grades import Grade
 from autograder.settings import Settings
 
-# Files without which nothing can be graded (the worker imports both first).
-REQUIRED_FILES = (paths.LAYERS_FILE, paths.FC_NET_FILE)
-# What the grader's self-check grades the reference on: quick, and it imports the whole package.
-PROBE_QUESTION = "bn_forward_train"
-NO_PACKAGE_MESSAGE = ("not graded: the submission holds no cs231n/layers.py (export it with the "
-                      "notebook's last cell)")
+
+def required_files() -> tuple[str, ...]:
+    """Files without which nothing can be graded: the ones a student hands in (the worker
+    imports them first)."""
+    return tuple(manifest.current().student_files.values())
+
+
+def probe_question() -> str:
+    """What the grader's self-check grades the reference on: the manifest's quick question."""
+    return manifest.current().self_check
+
+
+def no_package_message(missing: str) -> str:
+    return (f"not graded: the submission holds no {missing} (export it with the notebook's "
+            "last cell)")
 
 
 @dataclass
@@ -35,18 +44,20 @@ class Outcome:
 
 def missing_file(root: Path | None) -> str | None:
     """The first required file missing under `root` (all of them when there is no root)."""
-    for name in REQUIRED_FILES:
+    for name in required_files():
         if root is None or not (root / name).is_file():
             return name
     return None
 
 
 def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(),
-                     reference_dir: Path = paths.REFERENCE_PACKAGE,
-                     handout_dir: Path = paths.HANDOUT_PACKAGE) -> Outcome:
+                     reference_dir: Path | None = None,
+                     handout_dir: Path | None = None) -> Outcome:
     """Copy what grading needs out of `source` into `scratch`, and grade it there.
-    `handout_dir` (the handout's package) completes a submission of loose files."""
+    `handout_dir` (the handout's package; default the current assignment's) completes a
+    submission of loose files."""
     start = time.monotonic()
+    handout_dir = handout_dir or manifest.current().handout_package
     prepared = extract.prepare(source, Path(scratch) / "submission")
     extract.complete_from_loose_files(prepared, handout_dir)
     root = prepared.package_root()
@@ -55,7 +66,7 @@ def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(
         grade = judge.not_graded(prepared.problem, settings)
     elif missing:
         grade = judge.not_graded(f"no {missing}", settings,
-                                 NO_PACKAGE_MESSAGE if root is None else None)
+                                 no_package_message(missing) if root is None else None)
     else:
         grade = judge.grade(root, settings, reference_dir, start)
     grade.seconds = time.monotonic() - start
@@ -68,7 +79,7 @@ class GraderBroken(Exception):
 
 def self_check_settings(settings: Settings) -> Settings:
     """The settings the grader checks itself with: one quick question, a short budget."""
-    return replace(settings, questions=(PROBE_QUESTION,), timeout=min(settings.timeout, 120))
+    return replace(settings, questions=(probe_question(),), timeout=min(settings.timeout, 120))
 
 
 def verify_self_check(grade: Grade, settings: Settings) -> None:
@@ -78,17 +89,18 @@ def verify_self_check(grade: Grade, settings: Settings) -> None:
     failed = next((c.message for q in grade.questions for c in q.checks if not c.passed), "")
     raise GraderBroken(
         f"the grader cannot grade here: the reference package itself scored "
-        f"{grade.total:g}/{grade.max_total:g} on {PROBE_QUESTION} (status {grade.status!r}"
+        f"{grade.total:g}/{grade.max_total:g} on {probe_question()} (status {grade.status!r}"
         f"{'; ' + failed if failed else ''}) at sandbox level {settings.sandbox or 'auto'}. "
         "Nothing was graded. The worker must be able to read the Python environment "
         f"({sys.prefix}) and start there; BN_SANDBOX=off grades without isolation")
 
 
 def check_the_grader(settings: Settings, scratch: Path,
-                     reference_dir: Path = paths.REFERENCE_PACKAGE) -> None:
+                     reference_dir: Path | None = None) -> None:
     """Grade the reference on one quick question at `settings`' sandbox level, in this process,
     and raise GraderBroken unless it scores full marks. Run before grading anyone, so that a
     grader that cannot work here is never recorded as every student's crash."""
+    reference_dir = reference_dir or manifest.current().reference_package
     grade = grade_submission(reference_dir.parent, scratch, self_check_settings(settings),
                              reference_dir).grade
     verify_self_check(grade, settings)

@@ -2,7 +2,7 @@
 
 `write_report` builds one self-contained page (plots embedded as PNG, drawn with matplotlib's Agg
 backend): score distribution, per-question pass rates, the most common failure messages and the
-distribution of the speed check's measured ratios.
+distribution of what checks measured (each figure against its threshold).
 
 It reads the records that make grade keeps (gradebook.py) in OUT/<submission>/results.json:
 Gradescope's schema, with `extra_data["batch"]` holding the gradebook row and the judge's full
@@ -22,10 +22,13 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from autograder import manifest
 from autograder.gradebook import REPORT, SIMILARITY_CSV, SIMILARITY_HTML
-from autograder.manual_scores import INLINE
-from autograder.grades import QUESTIONS
+from autograder.manual_scores import written_questions
+from autograder.grades import questions
 from autograder.results import write_text_atomic
+
+THRESHOLD_SUFFIX = "_threshold"  # a measurement's threshold: <name>_threshold
 
 TOP_MESSAGES = 15
 TOP_PAIRS = 10
@@ -79,7 +82,7 @@ def pass_rate_plot(rates: list[tuple[str, float, float]]) -> str:
     return png(figure)
 
 
-def ratio_plot(ratios: list[float], threshold: float) -> str:
+def ratio_plot(ratios: list[float], threshold: float, name: str = "") -> str:
     figure = new_figure(7, 3.2)
     axes = figure.add_subplot()
     top = max(max(ratios), threshold) + 0.2
@@ -87,8 +90,7 @@ def ratio_plot(ratios: list[float], threshold: float) -> str:
     axes.hist(ratios, bins=[i * width for i in range(int(top / width) + 2)], color="#c44e52",
               edgecolor="white")
     axes.axvline(threshold, color="black", linestyle="--", label=f"pass threshold ({threshold:g})")
-    axes.set_xlabel("CPU time of the student's alt / their own batchnorm_backward (median over "
-                   "rounds)")
+    axes.set_xlabel(name or "measured")
     axes.set_ylabel("submissions")
     axes.set_title("Speed check of batchnorm_backward_alt")
     axes.yaxis.get_major_locator().set_params(integer=True)
@@ -103,7 +105,7 @@ def summarize(records: list[dict]) -> dict:
     totals = [float(batch["grade"]["total"]) for batch in batches]
     statuses = Counter(batch["status"] for batch in batches)
     rates = []
-    for name, question in QUESTIONS.items():
+    for name, question in questions().items():
         scores = [q["score"] for batch in batches for q in batch["grade"]["questions"]
                   if q["name"] == name]
         if scores:
@@ -117,22 +119,26 @@ def summarize(records: list[dict]) -> dict:
             for check in question["checks"]:
                 if not check["passed"]:
                     failures[(question["name"], check["title"], check["message"])] += 1
-    measured = [batch["grade"]["measurements"] for batch in batches
-                if "alt_time_ratio" in (batch["grade"].get("measurements") or {})]
-    ratios = [measurements["alt_time_ratio"] for measurements in measured]
-    # The speed check records its threshold beside each ratio (the same in one batch).
-    thresholds = {measurements["alt_time_threshold"] for measurements in measured}
+    # A check that measures records each figure `name` with its threshold, `name_threshold`
+    # (the same in one batch): {name: ([figures], threshold)}.
+    series: dict[str, tuple[list[float], float]] = {}
+    for batch in batches:
+        measurements = batch["grade"].get("measurements") or {}
+        for name, value in measurements.items():
+            threshold = measurements.get(f"{name}{THRESHOLD_SUFFIX}")
+            if isinstance(value, (int, float)) and isinstance(threshold, (int, float)):
+                figures, known = series.get(name, ([], threshold))
+                series[name] = ([*figures, value], max(known, threshold))
     graded = {q["name"] for batch in batches for q in batch["grade"]["questions"]}
-    max_total = sum(q.points for name, q in QUESTIONS.items() if name in graded) or sum(
-        q.points for q in QUESTIONS.values())
+    max_total = sum(q.points for name, q in questions().items() if name in graded) or sum(
+        q.points for q in questions().values())
     reviews = [(batch["row"]["submission"], question["name"], check["review"],
                 check["passed"], (batch["grade"].get("measurements") or {}).get(
                     "review_code", {}).get(question["name"], {}))
                for batch in batches for question in batch["grade"]["questions"]
                for check in question["checks"] if check.get("review")]
     return {"count": len(records), "totals": totals, "reviews": sorted(reviews), "statuses": statuses, "rates": rates,
-            "failures": failures.most_common(TOP_MESSAGES), "ratios": ratios,
-            "threshold": max(thresholds) if thresholds else None,
+            "failures": failures.most_common(TOP_MESSAGES), "series": series,
             "max_total": max_total,
             "rows": sorted(((b["row"]["submission"], float(b["grade"]["total"]), b["status"])
                             for b in batches), key=lambda row: (row[0].casefold(), row[0]))}
@@ -182,7 +188,7 @@ def written_section(students: list[dict], people) -> str:
     manual = people.manual
     parts = ["<h2>Written questions (graded by hand, MANUAL)</h2>"]
     rows = []
-    for question in INLINE:
+    for question in written_questions():
         scores = [float(row[question]) for row in students if row.get(question, "") != ""]
         rows.append([question, manual.columns.get(question, "-"), len(scores),
                      f"{statistics.fmean(scores):.2f}" if scores else "-"])
@@ -268,7 +274,7 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
         f"<p>{summary['count']} submissions, {ok} graded without remarks. Auto-graded total out "
         f"of {summary['max_total']:g}: mean {statistics.fmean(totals):.1f}, median "
         f"{statistics.median(totals):.1f}, min {min(totals):g}, max {max(totals):g}. "
-        "The inline questions are graded by hand and are not included.</p>")
+        "The written questions are graded by hand and are not included.</p>")
     parts.append("<h2>Score distribution</h2>")
     parts.append(f"<img alt='score distribution' src='{score_plot(totals, summary['max_total'])}'>")
     parts.append("<h2>Statuses</h2>")
@@ -278,7 +284,7 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
         parts.append("<h2>Per-question pass rates</h2>")
         parts.append(f"<img alt='pass rates' src='{pass_rate_plot(summary['rates'])}'>")
         parts.append(table(["question", "points", "full marks", "mean score"], [
-            [name, f"{QUESTIONS[name].points:g}", f"{100 * full:.0f}%", f"{100 * mean:.0f}%"]
+            [name, f"{questions()[name].points:g}", f"{100 * full:.0f}%", f"{100 * mean:.0f}%"]
             for name, full, mean in summary["rates"]], {1, 2, 3}))
     parts.append("<h2>Most common failure messages</h2>")
     if summary["failures"]:
@@ -288,16 +294,13 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
             for (question, title, message), count in summary["failures"]], {0}))
     else:
         parts.append("<p>No failing checks.</p>")
-    parts.append("<h2>Speed check: measured ratios</h2>")
-    ratios = summary["ratios"]
-    if ratios:
+    for name, (figures, threshold) in sorted(summary["series"].items()):
+        parts.append(f"<h2>Measured: {html.escape(name)}</h2>")
         parts.append(
-            f"<p>{len(ratios)} measurements; median {statistics.median(ratios):.2f}, "
-            f"{sum(r <= summary['threshold'] for r in ratios)} at or below the threshold "
-            f"{summary['threshold']:g}.</p>")
-        parts.append(f"<img alt='speed ratios' src='{ratio_plot(ratios, summary['threshold'])}'>")
-    else:
-        parts.append("<p>No speed measurements (the speed check did not run to a ratio).</p>")
+            f"<p>{len(figures)} measurements; median {statistics.median(figures):.2f}, "
+            f"{sum(f <= threshold for f in figures)} at or below the threshold "
+            f"{threshold:g}.</p>")
+        parts.append(f"<img alt='{html.escape(name)}' src='{ratio_plot(figures, threshold, name)}'>")
     parts.append(review_section(summary["reviews"]))
     if people is not None and people.manual is not None:
         parts.append(written_section(students or [], people))
@@ -319,8 +322,7 @@ def render(summary: dict, title: str, sandbox: str = "", students: list[dict] | 
     return "\n".join(parts) + "\n"
 
 
-def write_report(records: list[dict], out: Path, title: str = "Batch Normalization: grading "
-                 "report", sandbox: str = "", students: list[dict] | None = None,
+def write_report(records: list[dict], out: Path, title: str | None = None, sandbox: str = "", students: list[dict] | None = None,
                  people=None, uploaded=None) -> Path:
     """Write OUT/report.html (atomically) from the submissions' records; return its path.
 
@@ -329,6 +331,7 @@ def write_report(records: list[dict], out: Path, title: str = "Batch Normalizati
     `uploaded` the upload files written (upload.Upload).
     """
     path = Path(out) / REPORT
+    title = title or f"{manifest.current().title}: grading report"
     write_text_atomic(path, render(summarize(records), title, sandbox, students, people, out,
                                    uploaded))
     return path

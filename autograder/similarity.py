@@ -1,9 +1,8 @@
-"""`make similarity`: which students' `cs231n` code looks copied, by copydetect (winnowing).
+"""`make similarity`: which students' code looks copied, by copydetect (winnowing).
 
 For every submission of a folder or a Gradescope export (found and taken out exactly as `make
-grade` does: submissions.py, roster.py, extract.py), the files students edit (`cs231n/layers.py`
-and `cs231n/classifiers/fc_net.py`) are put end to end into one text per submission. copydetect
-(MOSS's winnowing, on Pygments tokens with names, strings and comments abstracted away, so that
+grade` does: submissions.py, roster.py, extract.py), the files students edit (the manifest's
+student_files) are put end to end into one text per submission. copydetect (MOSS's winnowing, on Pygments tokens with names, strings and comments abstracted away, so that
 renamed identifiers, new comments and other spacing change nothing) compares every pair; the
 handout's own files are its boilerplate, so the starter code and the stubs are never evidence
 (two untouched templates share nothing). An optional folder of known public solutions (zips or
@@ -71,14 +70,15 @@ def student_files(source: Path, scratch: Path) -> tuple[str | None, str]:
     if prepared.problem:
         return None, prepared.problem
     root = prepared.package_root()
+    first = next(iter(paths.STUDENT_FILES.values()))
     if root is None:
-        return None, f"no {paths.LAYERS_FILE}"
+        return None, f"no {first}"
     parts = []
     for relative in paths.STUDENT_FILES.values():
         file = root / relative
         if file.is_file():
             parts.append(f"# {relative}\n" + file.read_bytes().decode("utf-8", "replace"))
-    return ("\n".join(parts), "") if parts else (None, f"no {paths.LAYERS_FILE}")
+    return ("\n".join(parts), "") if parts else (None, f"no {first}")
 
 
 def handout_code() -> str:

@@ -31,7 +31,7 @@ NOTEBOOK_HELPERS = ("handout.py", "written_answers.py")
 def reference_zips(folder: Path, count: int) -> list[Path]:
     """`count` identical copies of the reference submission, as the export cell makes it, with
     the notebook's helpers added so that otter run can execute the notebook."""
-    built = demo.build(folder / "demo", [d for d in demo.DEMOS if d.name == "reference"])
+    built = demo.build(folder / "demo", [d for d in demo.demos() if d.name == "reference"])
     source = next(path for path in built if path.suffix == ".zip")
     with_helpers = folder / "reference-with-helpers.zip"
     shutil.copyfile(source, with_helpers)

@@ -21,19 +21,18 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grades import QUESTIONS
-from autograder.manual_scores import INLINE, INLINE_POINTS
+from autograder import manifest
 from autograder.results import write_text_atomic
 
 GRADESCOPE = "scores_gradescope.csv"
 CANVAS = "scores_canvas.csv"
-ASSIGNMENT = "Batch Normalization"
 
 
 def max_points(rows: list[dict]) -> float:
-    auto = sum(question.points for question in QUESTIONS.values())
-    written = len(INLINE) * INLINE_POINTS if rows and INLINE[0] in rows[0] else 0
-    return auto + written
+    assignment = manifest.current()
+    written = (assignment.written_points
+               if rows and assignment.written and next(iter(assignment.written)) in rows[0] else 0)
+    return assignment.auto_points + written
 
 
 def csv_text(header: list[str], rows: list[list]) -> str:
@@ -70,5 +69,6 @@ def write_scores(out: Path, students: list[dict]) -> Upload:
     upload.paths = [Path(out) / GRADESCOPE, Path(out) / CANVAS]
     write_text_atomic(upload.paths[0], csv_text(["Name", "SID", "Email", "Score"], gradescope))
     write_text_atomic(upload.paths[1], csv_text(["Student", "ID", "SIS User ID", "SIS Login ID",
-                                                 "Section", ASSIGNMENT], canvas))
+                                                 "Section", manifest.current().title],
+                                                canvas))
     return upload

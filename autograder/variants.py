@@ -44,10 +44,11 @@ def edit_function(text: str, function: str, old: str, new: str) -> str:
     return text[:start] + replace_once(text[start:end], old, new, function) + text[end:]
 
 
-def make_variant(destination: Path, edits: list[Edit] = (),
-                 source: Path = paths.SOLUTIONS / paths.PACKAGE_NAME) -> Path:
-    """Copy the reference package to destination/cs231n and apply `edits`; return destination."""
+def make_variant(destination: Path, edits: list[Edit] = (), source: Path | None = None) -> Path:
+    """Copy a package (default: the current assignment's reference) to destination/<package>
+    and apply `edits`; return destination."""
     destination = Path(destination)
+    source = source or paths.REFERENCE_PACKAGE
     shutil.copytree(source, destination / paths.PACKAGE_NAME,
                     ignore=shutil.ignore_patterns("__pycache__"))
     for file, function, old, new in edits:

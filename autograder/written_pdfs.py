@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import extract, roster
+from autograder import extract, paths, roster
 from autograder.gradebook import folder_of
 from autograder.submissions import Submission, SubmissionsError
 from autograder.written_answers import (PDF_NAME, RenderError, html_to_pdf, notice,
@@ -31,7 +31,7 @@ from autograder.written_answers import (PDF_NAME, RenderError, html_to_pdf, noti
 def submission_notebook(folder: Path) -> Path:
     """The notebook of an extracted submission (at its root or one folder down)."""
     found = sorted(folder.glob("*.ipynb")) or sorted(folder.glob("*/*.ipynb"))
-    return found[0] if found else folder / "BatchNormalization.ipynb"
+    return found[0] if found else folder / paths.NOTEBOOK_NAME
 
 
 def render_batch(submissions: Path, out: Path) -> Path:

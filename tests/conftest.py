@@ -1,16 +1,21 @@
-"""Shared pytest setup: the reference `cs231n` package under assignment/ is importable; the
-attacks' sources (tests/attacks/, read as text by tests/attack_recipes.py) are never collected;
+"""Shared pytest setup: the tests work on the Batch Normalization assignment unless they say
+otherwise (ASSIGNMENT=batchnorm, whatever the shell exported); the course's `cs231n` package under
+assignment/ is importable; the attacks' sources (tests/attacks/, read as text by tests/attack_recipes.py) are never collected;
 fixtures used by several test files."""
 
+import os
 import sys
 
 import pytest
 
+os.environ["ASSIGNMENT"] = "batchnorm"  # before anything asks the manifest which assignment
+
 from autograder import paths, sandbox
-from autograder.checks import QUESTIONS, speed
+from autograder.checks import QUESTIONS
 from autograder.grades import CheckResult, Grade, QuestionResult
 from autograder.judge import not_graded
 from autograder.settings import Settings
+from assignments import batchnorm
 
 if str(paths.ASSIGNMENT) not in sys.path:
     sys.path.insert(0, str(paths.ASSIGNMENT))
@@ -43,7 +48,7 @@ def hand_made_grade(failing: dict[str, str] = (), ratio: float | None = 1.0,
                         failing.get(check.title, "")) for check in question.checks]))
     return Grade(status, questions, 5.0, 1,
                  {} if ratio is None else {"alt_time_ratio": ratio,
-                                           "alt_time_threshold": speed.SETTINGS.max_staged_ratio})
+                                           "alt_time_ratio_threshold": batchnorm("checks.speed").SETTINGS.max_staged_ratio})
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The speed question's verdict on every member of autograder/alt_population, measured once with
+"""The speed question's verdict on every member of assignment/batchnorm/alt_population, measured once with
 few rounds (the calibration, with many gradings in three conditions, is `make bench`)."""
 
 from __future__ import annotations
@@ -9,9 +9,13 @@ import re
 
 import pytest
 
-from autograder import alt_population, paths, reference
+from autograder import paths, reference
+from assignments import batchnorm
 from autograder.checks.base import CheckFailed, Context
-from autograder.checks.speed import SETTINGS, measure, verdict
+
+alt_population = batchnorm("alt_population")
+SETTINGS, measure, verdict = (getattr(batchnorm("checks.speed"), name)
+                              for name in ("SETTINGS", "measure", "verdict"))
 from autograder.client import WorkerClient
 
 FAST = replace(SETTINGS, rounds=3, warmup_rounds=1, calls_per_round=8)

@@ -43,7 +43,10 @@ import pytest
 import attack_recipes as attacks
 from attack_recipes import REFERENCE, SETTINGS, TEMPLATE, build_submissions
 from autograder import batch, gradebook, otter_tests, paths, sandbox
-from autograder.checks import QUESTIONS, speed as speed_check_module
+from autograder.checks import QUESTIONS
+from assignments import batchnorm
+
+speed_check_module = batchnorm("checks.speed")
 from forensics import (FULL, TOTAL, Listeners, World, expected_out_files, listing,
                        local_addresses, look_after, open_up, random_word, take_before,
                        tamper_canary)
@@ -319,12 +322,12 @@ def test_monkeypatching_numpy_the_judge_and_the_clock(world):
 
 def test_clock_patch_on_a_staged_alt_earns_no_speed(world):
     """batchnorm_backward_alt = the staged graph, with every clock the worker can read stopped:
-    its values are right (bn_backward_alt 6) but the speed question scores 0 (its dx is the
-    staged graph's, bit for bit; the clocks are tested on a slow closed form in
+    its values are right (bn_backward_alt 6) but the speed question scores 0 (its algebra is
+    the staged graph's, checks/algebra.py; the clocks are tested on a slow closed form in
     tests/test_speed.py); everything else full points."""
     name = attacks.CLOCK_ON_STAGED_ALT.name
     check_attack(world, name, zero=["bn_backward_alt_speed"])
-    assert "bit-for-bit equal" in world.feedback(name)
+    assert "computes the staged graph's algebra" in world.feedback(name)
 
 
 def test_lying_ndarray_subclasses(world):

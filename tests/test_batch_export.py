@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, gradebook, paths, upload
+from autograder import manifest, batch, gradebook, paths, upload
 from autograder.settings import Settings
 from gradescope_export import METADATA
 
@@ -49,11 +49,11 @@ def write_export(path: Path, metadata: str = METADATA) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{top}/submission_metadata.yml", metadata)
         archive.writestr(f"{top}/submission_101/BatchNormalization.zip", student_zip.getvalue())
-        archive.writestr(f"{top}/submission_102/layers.py", reference[paths.LAYERS_FILE])
-        archive.writestr(f"{top}/submission_102/fc_net.py", reference[paths.FC_NET_FILE])
+        archive.writestr(f"{top}/submission_102/layers.py", reference[paths.STUDENT_FILES["layers.py"]])
+        archive.writestr(f"{top}/submission_102/fc_net.py", reference[paths.STUDENT_FILES["fc_net.py"]])
         for name, data in package_files(paths.STUDENT_TEMPLATE).items():
             archive.writestr(f"{top}/submission_103/{name}", data)
-        archive.writestr(f"{top}/submission_105/layers.py", reference[paths.LAYERS_FILE])
+        archive.writestr(f"{top}/submission_105/layers.py", reference[paths.STUDENT_FILES["layers.py"]])
     return path
 
 
@@ -127,11 +127,11 @@ def test_the_upload_files(graded):
         "submission_105: no SID or email"]
     canvas = read_csv(out / upload.CANVAS)
     assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                               upload.ASSIGNMENT]
-    assert canvas[0]["Student"] == "Points Possible" and canvas[0][upload.ASSIGNMENT] == "76"
+                               manifest.current().title]
+    assert canvas[0]["Student"] == "Points Possible" and canvas[0][manifest.current().title] == "76"
     assert {"Student": "王小明", "ID": "", "SIS User ID": "2024003",
             "SIS Login ID": "wang@example.edu", "Section": "",
-            upload.ASSIGNMENT: "18"} in canvas
+            manifest.current().title: "18"} in canvas
 
 
 def test_a_rerun_without_manual_scores_is_cached_and_drops_them(graded, tmp_path):
@@ -173,7 +173,7 @@ def test_make_passes_manual_and_similarity_options():
 
     grade = last_line("grade", "SUBMISSIONS=export.zip", "MANUAL=written grades.csv")
     assert " ".join(grade.split()).endswith(
-        '--submissions "export.zip" --out "grades" --manual "written grades.csv"')
+        '--submissions "export.zip" --out "grades/batchnorm" --manual "written grades.csv"')
     assert last_line("similarity", "SUBMISSIONS=export.zip", "OUT=o", "REFERENCE=public",
                      "THRESHOLD=0.5").endswith(
         '-m autograder.similarity "export.zip" "o" --reference "public" --threshold 0.5')

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from autograder import build, notebooks, paths
+from autograder import manifest, build, notebooks, paths
 
 SAMPLE = textwrap.dedent(
     '''\
@@ -31,8 +31,10 @@ SAMPLE = textwrap.dedent(
     '''
 )
 
-# The functions a student must write, and nothing else (the assignment issue's list).
-EXPECTED_STUBS = {
+# The functions a student must write, and nothing else (the assignment issues' lists).
+# What each assignment's student writes: {assignment: {file: functions holding its regions}}.
+NAME = "batchnorm"  # the assignment these tests build
+EXPECTED_STUBS = {"batchnorm": {
     "cs231n/layers.py": {
         "batchnorm_forward",
         "batchnorm_backward",
@@ -45,7 +47,15 @@ EXPECTED_STUBS = {
         "FullyConnectedNet._normalize_forward",  # the normalization step of loss()'s forward
         "FullyConnectedNet._normalize_backward",  # ... and of its backward
     },
-}
+}, "dropout": {
+    "cs231n/layers.py": {"dropout_forward", "dropout_backward"},
+    "cs231n/classifiers/fc_net.py": {
+        "FullyConnectedNet.__init__",  # the shared dropout_param
+        "FullyConnectedNet.loss",  # its mode switch
+        "FullyConnectedNet._dropout_forward",
+        "FullyConnectedNet._dropout_backward",
+    },
+}}
 
 
 def test_template_replaces_region_with_named_stub():
@@ -84,17 +94,19 @@ def test_malformed_regions_are_reported_with_their_line(source, complaint):
         build.find_regions(source, "bad.py")
 
 
-def test_exactly_the_student_functions_are_stubbed():
+@pytest.mark.parametrize("assignment", sorted(EXPECTED_STUBS))
+def test_exactly_the_student_functions_are_stubbed(assignment):
     package = paths.ASSIGNMENT
+    expected = EXPECTED_STUBS[assignment]
     found = {
-        relative: build.stubbed_functions((package / relative).read_text(), relative)
-        for relative in EXPECTED_STUBS
+        relative: build.stubbed_functions((package / relative).read_text(), relative, assignment)
+        for relative in expected
     }
-    assert found == EXPECTED_STUBS
+    assert found == expected
     others = [
         path.relative_to(package).as_posix()
         for path in (package / "cs231n").rglob("*.py")
-        if path.relative_to(package).as_posix() not in EXPECTED_STUBS
+        if path.relative_to(package).as_posix() not in expected
     ]
     for relative in others:
         assert not build.find_regions((package / relative).read_text(), relative), relative
@@ -103,7 +115,7 @@ def test_exactly_the_student_functions_are_stubbed():
 @pytest.fixture(scope="module")
 def fresh_build(tmp_path_factory):
     root = tmp_path_factory.mktemp("build")
-    build.build(root)
+    build.build(manifest.current(), root)
     return root
 
 
@@ -114,7 +126,7 @@ def _comparable(notebook_path):
 
 @pytest.mark.parametrize("folder", ["student_template", "solutions"])
 def test_generated_folders_are_fresh(fresh_build, folder):
-    committed, rebuilt = paths.ROOT / folder, fresh_build / folder
+    committed, rebuilt = paths.ROOT / folder / NAME, fresh_build / folder / NAME
     assert committed.is_dir(), f"{folder}/ is missing: run `make assign`"
 
     def files(root):
@@ -134,11 +146,11 @@ def test_generated_folders_are_fresh(fresh_build, folder):
 
 
 def test_build_is_deterministic(fresh_build, tmp_path):
-    build.build(tmp_path)
+    build.build(manifest.current(), tmp_path)
     for folder in ("student_template", "solutions"):
-        for path in (fresh_build / folder).rglob("*"):
+        for path in (fresh_build / folder / NAME).rglob("*"):
             if path.is_file():
-                twin = tmp_path / folder / path.relative_to(fresh_build / folder)
+                twin = tmp_path / folder / NAME / path.relative_to(fresh_build / folder / NAME)
                 assert path.read_bytes() == twin.read_bytes(), path
 
 
@@ -149,8 +161,7 @@ def test_template_package_works_except_the_stubs(fresh_build):
         from cs231n.classifiers.fc_net import FullyConnectedNet
         from cs231n import layers
         x = np.random.randn(4, 6)
-        model = FullyConnectedNet([5, 5], input_dim=6, num_classes=3, dropout_keep_ratio=0.5,
-                                  seed=1, dtype=np.float64)
+        model = FullyConnectedNet([5, 5], input_dim=6, num_classes=3, seed=1, dtype=np.float64)
         loss, grads = model.loss(x, np.array([0, 1, 2, 0]))
         assert set(grads) == set(model.params)
         for call in [
@@ -174,17 +185,27 @@ def test_template_package_works_except_the_stubs(fresh_build):
             pass
         else:
             raise AssertionError("a bad mode must raise ValueError in the template too")
+        for call in [  # the Dropout assignment's code: not this handout's to give away
+            lambda: layers.dropout_forward(x, {"mode": "train", "p": 0.5}),
+            lambda: FullyConnectedNet([5], input_dim=6, dropout_keep_ratio=0.5),
+        ]:
+            try:
+                call()
+            except NotImplementedError as error:
+                assert "part of the Dropout assignment" in str(error), error
+            else:
+                raise AssertionError("another assignment's code is not a stub")
         print("ok")
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=fresh_build / "student_template",
+    done = subprocess.run([sys.executable, "-c", script], cwd=fresh_build / "student_template" / NAME,
                           capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_handout_zip_is_reproducible_and_complete(fresh_build, tmp_path):
-    first = build.zip_folder(fresh_build / "student_template", tmp_path / "a.zip", "Top")
-    second = build.zip_folder(fresh_build / "student_template", tmp_path / "b.zip", "Top")
+    first = build.zip_folder(fresh_build / "student_template" / NAME, tmp_path / "a.zip", "Top")
+    second = build.zip_folder(fresh_build / "student_template" / NAME, tmp_path / "b.zip", "Top")
     assert first.read_bytes() == second.read_bytes()
     names = zipfile.ZipFile(first).namelist()
     assert "Top/BatchNormalization.ipynb" in names
@@ -193,11 +214,11 @@ def test_handout_zip_is_reproducible_and_complete(fresh_build, tmp_path):
 
 
 def test_solutions_show_each_reference_answer_without_the_empty_prompt(fresh_build):
-    solved = json.loads((fresh_build / "solutions" / paths.NOTEBOOK_NAME).read_text())
+    solved = json.loads((fresh_build / "solutions" / NAME / paths.NOTEBOOK_NAME).read_text())
     sources = ["".join(cell["source"]) for cell in solved["cells"]]
     assert not any("Type your answer here" in source for source in sources)
     assert sum(source.startswith("**Your answer:**") for source in sources) == 4
-    student = json.loads((fresh_build / "student_template" / paths.NOTEBOOK_NAME).read_text())
+    student = json.loads((fresh_build / "student_template" / NAME / paths.NOTEBOOK_NAME).read_text())
     prompts = ["".join(cell["source"]) for cell in student["cells"]
                if "otter_answer_cell" in cell["metadata"].get("tags", [])]
     assert len(prompts) == 4 and all("Type your answer here" in p for p in prompts)
@@ -207,14 +228,14 @@ def test_the_notebook_gets_a_generated_copy_of_written_answers_that_needs_no_aut
         fresh_build):
     source = (paths.ROOT / "autograder" / "written_answers.py").read_text(encoding="utf-8")
     for folder in ("student_template", "solutions"):
-        first, rest = (fresh_build / folder / "written_answers.py").read_text(
+        first, rest = (fresh_build / folder / NAME / "written_answers.py").read_text(
             encoding="utf-8").split("\n", 1)
         assert first.startswith("# Generated by `make assign` from autograder/written_answers.py")
         assert rest == source
     probe = ("import sys, written_answers; "
              "print('autograder' in sys.modules, hasattr(written_answers, 'render'))")
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=fresh_build / "student_template",
+    done = subprocess.run([sys.executable, "-c", probe], cwd=fresh_build / "student_template" / NAME,
                           capture_output=True, text=True, env=environment)
     assert done.stdout.split() == ["False", "True"], done.stderr
 
@@ -257,16 +278,16 @@ def test_handout_py_imports_only_the_standard_library_at_import_time():
 
 def test_an_executed_notebook_survives_a_rebuild_that_changes_only_outputs(tmp_path):
     executed = (paths.SOLUTIONS / paths.NOTEBOOK_NAME).read_bytes()
-    (tmp_path / "solutions").mkdir()
-    (tmp_path / "solutions" / paths.NOTEBOOK_NAME).write_bytes(executed)
-    build.build(tmp_path)
-    assert (tmp_path / "solutions" / paths.NOTEBOOK_NAME).read_bytes() == executed
+    (tmp_path / "solutions" / NAME).mkdir(parents=True)
+    (tmp_path / "solutions" / NAME / paths.NOTEBOOK_NAME).write_bytes(executed)
+    build.build(manifest.current(), tmp_path)
+    assert (tmp_path / "solutions" / NAME / paths.NOTEBOOK_NAME).read_bytes() == executed
     # A notebook whose cells differ is replaced by the fresh (unexecuted) build.
     changed = json.loads(executed)
     changed["cells"][1]["source"] = ["# edited\n"]
     assert not notebooks.same_but_for_execution(json.dumps(changed).encode(),
-                                            tmp_path / "solutions" / paths.NOTEBOOK_NAME)
-    assert not notebooks.same_but_for_execution(b"not json", tmp_path / "solutions" /
+                                            tmp_path / "solutions" / NAME / paths.NOTEBOOK_NAME)
+    assert not notebooks.same_but_for_execution(b"not json", tmp_path / "solutions" / NAME /
                                             paths.NOTEBOOK_NAME)
 
 

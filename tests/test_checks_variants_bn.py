@@ -15,7 +15,9 @@ from __future__ import annotations
 import pytest
 
 from autograder import paths
-from autograder.checks.speed import SETTINGS as SPEED_SETTINGS
+from assignments import batchnorm
+
+SPEED_SETTINGS = batchnorm("checks.speed").SETTINGS
 from autograder.judge import grade
 from autograder.settings import Settings
 from autograder.variants import make_variant

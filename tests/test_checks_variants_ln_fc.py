@@ -18,8 +18,8 @@ from autograder.variants import append_text, make_variant
 LN_FC = ["ln_forward", "ln_backward", "fc_net_batchnorm", "fc_net_layernorm"]
 GRADED = [*LN_FC, "bn_forward_train"]  # one batchnorm question, which no variant here touches
 
-LAYERS = paths.LAYERS_FILE
-FC_NET = paths.FC_NET_FILE
+LAYERS = paths.STUDENT_FILES["layers.py"]
+FC_NET = paths.STUDENT_FILES["fc_net.py"]
 
 # name: ([(file, function or None, old, new), ...], {question: text its messages must hold},
 #        questions that depend on the mistake and may lose points too)

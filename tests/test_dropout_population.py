@@ -1,38 +1,29 @@
 """The Dropout assignment's hidden checks against its population and its demo mistakes.
 
 Every member of assignment/dropout/population is graded once (student code in a worker, the
-checks in this process) and must get, on each question, the verdict its file expects ("full",
-"partial" or "zero"; a question it does not name keeps full marks). Each mistake of
-assignment/dropout/mistakes.toml must lose points where the table below says, with feedback that
-names it. The reference keeps full marks; the handout's stubs score nothing.
-
-Until the engine builds the Dropout assignment (`make grade ASSIGNMENT=dropout`), the reference
-and the handout package are made here from assignment/cs231n: the regions tagged
-`# BEGIN SOLUTION dropout` are solved in the reference, every other region is a stub (as in the
-Dropout handout, whose batchnorm and layernorm parts are not the student's to write).
+checks in this process, as the judge runs them) and must get, on each question, the verdict its
+file expects ("full", "partial" or "zero"; a question it does not name keeps full marks). Each
+mistake of assignment/dropout/mistakes.toml must lose points where the table below says, with
+feedback that names it. The reference (solutions/dropout) keeps full marks; the handout's stubs
+(student_template/dropout) score nothing.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from autograder import paths, reference
-from autograder.checks.base import CheckFailed, Context, registered
+from autograder import reference, variants
+from autograder.checks.base import CheckFailed, Context
 from autograder.client import WorkerClient
+from assignments import DROPOUT
 
-FOLDER = paths.ASSIGNMENT / "dropout"
-CHECKS = "_assignment_checks_dropout"
 QUESTIONS = ["dropout_forward_train", "dropout_forward_test", "dropout_backward",
              "fc_net_dropout"]
-REGION = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?:[ \t]+(?P<tag>\w+))?[ \t]*\n"
-                    r"(?P<body>.*?)^(?P=indent)# END SOLUTION[ \t]*\n", re.MULTILINE | re.DOTALL)
 
 # The demo mistakes of mistakes.toml: {name: ({question: verdict}, a phrase the feedback of
 # the question that loses points must hold)}. Questions not named keep full marks.
@@ -55,68 +46,21 @@ MISTAKES = {
 }
 
 
-def write_package(destination: Path, solved_tag: str | None) -> Path:
-    """assignment/cs231n copied to destination/cs231n: regions tagged `solved_tag` keep their
-    code (markers dropped), every other region raises NotImplementedError."""
-    def transform(match: re.Match) -> str:
-        if solved_tag is not None and match["tag"] == solved_tag:
-            return match["body"]
-        return f"{match['indent']}raise NotImplementedError('not implemented yet')\n"
-
-    source = paths.ASSIGNMENT / "cs231n"
-    for path in sorted(source.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        target = destination / "cs231n" / path.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = REGION.sub(transform, path.read_text(encoding="utf-8"))
-        assert "SOLUTION" not in text, f"{path}: a solution marker is left"
-        compile(text, str(target), "exec")
-        target.write_text(text, encoding="utf-8")
-    return destination
-
-
-def load_population():
-    spec = importlib.util.spec_from_file_location(
-        "_dropout_population", FOLDER / "population" / "__init__.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_checks():
-    """The checks package, imported under the engine's private name (which registers them)."""
-    if CHECKS not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            CHECKS, FOLDER / "checks" / "__init__.py",
-            submodule_search_locations=[str(FOLDER / "checks")])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[CHECKS] = module
-        spec.loader.exec_module(module)
-    return registered(CHECKS)
-
-
-POPULATION = load_population()
+POPULATION = DROPOUT.module("population")
 MEMBERS = POPULATION.members()
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup():
     """(reference package dir, reference modules, handout package dir, checks by question),
     with this process working on the Dropout assignment."""
     saved = os.environ.get("ASSIGNMENT")
     os.environ["ASSIGNMENT"] = "dropout"
-    root = tmp_path_factory.mktemp("dropout_packages")
-    reference_dir = write_package(root / "dropout", "dropout") / "cs231n"
-    template_dir = write_package(root / "template", None) / "cs231n"
-    checks = load_checks()
-    assert sorted(checks) == sorted(QUESTIONS)
-    yield reference_dir, reference.load(reference_dir), template_dir, checks
-    if saved is None:
-        os.environ.pop("ASSIGNMENT", None)
-    else:
-        os.environ["ASSIGNMENT"] = saved
+    checks = {question.name: question.checks for question in DROPOUT.graded_questions()}
+    assert list(checks) == QUESTIONS
+    yield (DROPOUT.reference_package, reference.load(DROPOUT.reference_package),
+           DROPOUT.handout_package, checks)
+    os.environ["ASSIGNMENT"] = saved or "batchnorm"
 
 
 def grade(folder: Path, setup) -> dict:
@@ -198,7 +142,7 @@ def test_member_verdicts(tmp_path, setup, member):
 
 
 def read_mistakes() -> list[dict]:
-    return tomllib.loads((FOLDER / "mistakes.toml").read_text(encoding="utf-8"))["mistake"]
+    return tomllib.loads((DROPOUT.folder / "mistakes.toml").read_text(encoding="utf-8"))["mistake"]
 
 
 def test_mistakes_file_covers_the_typical_mistakes():
@@ -211,7 +155,7 @@ def test_demo_mistake(tmp_path, setup, name):
     mistake = next(entry for entry in read_mistakes() if entry["name"] == name)
     edits = [(edit["file"], edit.get("function"), edit["old"], edit["new"])
              for edit in mistake["edit"]]
-    folder = POPULATION.make_variant(tmp_path / "submission", edits, setup[0])
+    folder = variants.make_variant(tmp_path / "submission", edits, setup[0])
     results = grade(folder, setup)
     wanted_verdicts, phrase = MISTAKES[name]
     wanted = {question: wanted_verdicts.get(question, "full") for question in QUESTIONS}

@@ -181,6 +181,19 @@ def test_notebook_that_is_not_json_is_noted(tmp_path):
     assert prepare(tmp_path / "t.zip", tmp_path / "out2").notes == ["no notebook"]
 
 
+def test_a_submission_for_another_assignment_is_noted(tmp_path, monkeypatch):
+    make_zip(tmp_path / "s.zip", {"Dropout.ipynb": NOTEBOOK, **package_files()})
+    prepared = prepare(tmp_path / "s.zip", tmp_path / "out")
+    assert prepared.problem is None
+    assert prepared.notes == ["handed in for the Dropout assignment (Dropout.ipynb), not "
+                              "Batch Normalization: graded as Batch Normalization anyway"]
+    make_zip(tmp_path / "t.zip", {"BatchNormalization.ipynb": NOTEBOOK, **package_files()})
+    monkeypatch.setenv("ASSIGNMENT", "dropout")
+    prepared = prepare(tmp_path / "t.zip", tmp_path / "out2")
+    assert prepared.notes == ["handed in for the Batch Normalization assignment "
+                              "(BatchNormalization.ipynb), not Dropout: graded as Dropout anyway"]
+
+
 def folder_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):

@@ -52,7 +52,7 @@ def test_zip_ships_judge_and_reference_but_not_otter_runner(autograder_zip):
     names = zipfile.ZipFile(autograder_zip).namelist()
     assert "run_autograder" in names and "setup.sh" in names
     assert "files/autograder/judge.py" in names
-    assert "files/reference/cs231n/layers.py" in names
+    assert "files/solutions/batchnorm/cs231n/layers.py" in names
     assert "run_otter.py" not in names
 
 

@@ -110,16 +110,16 @@ def exported(package_folder: Path):
 def reference_with(folder: Path, text: str) -> Path:
     """The reference package with `text` appended to layers.py."""
     variants.make_variant(folder)
-    return variants.append_text(folder, paths.LAYERS_FILE, text)
+    return variants.append_text(folder, paths.STUDENT_FILES["layers.py"], text)
 
 
 def hanging_everywhere(folder: Path) -> Path:
     reference_with(folder, HANG_EVERYWHERE_LAYERS)
-    return variants.append_text(folder, paths.FC_NET_FILE, HANG_EVERYWHERE_NET)
+    return variants.append_text(folder, paths.STUDENT_FILES["fc_net.py"], HANG_EVERYWHERE_NET)
 
 
 def loose(submission: Path) -> None:
-    for name in (paths.LAYERS_FILE, paths.FC_NET_FILE):
+    for name in (paths.STUDENT_FILES["layers.py"], paths.STUDENT_FILES["fc_net.py"]):
         shutil.copyfile(paths.SOLUTIONS / name, submission / Path(name).name)
 
 

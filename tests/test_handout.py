@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import build, handout, paths, pins
+from autograder import build, handout, manifest, paths, pins
 from autograder.handout import MissingRequirements, NotebookNotFound
 
 
@@ -128,7 +128,7 @@ def test_the_handout_carries_its_readme_and_requirements():
     for name in ("README.md", "requirements.txt", "handout.py", "written_answers.py"):
         assert (paths.STUDENT_TEMPLATE / name).is_file(), name
     assert ((paths.STUDENT_TEMPLATE / "README.md").read_text()
-            == (paths.ASSIGNMENT / "README.md").read_text())
+            == (manifest.current().folder / "README.md").read_text())
     pinned = handout.pinned(paths.STUDENT_TEMPLATE / "requirements.txt")
     for package in build.STUDENT_PACKAGES:
         assert package in pinned, package

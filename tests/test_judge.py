@@ -22,8 +22,8 @@ from autograder.judge import grade
 from autograder.settings import Limits, Settings
 from autograder.variants import append_text, make_variant
 
-LAYERS = paths.LAYERS_FILE
-FC_NET = paths.FC_NET_FILE
+LAYERS = paths.STUDENT_FILES["layers.py"]
+FC_NET = paths.STUDENT_FILES["fc_net.py"]
 # Quick questions (the speed question is slow and is graded in test_checks_variants_bn.py).
 GRADED = ["bn_forward_train", "bn_forward_test", "bn_backward", "bn_backward_alt",
           "ln_forward", "ln_backward"]

@@ -26,7 +26,7 @@ def test_otter_scores_agree_with_the_judge(test_files, tmp_path, submission):
     elif submission == "template":
         folder = paths.STUDENT_TEMPLATE
     else:
-        folder = make_variant(tmp_path, [(paths.LAYERS_FILE, "batchnorm_forward",
+        folder = make_variant(tmp_path, [(paths.STUDENT_FILES["layers.py"], "batchnorm_forward",
                                           "out = gamma * x_hat + beta\n        return out, None",
                                           "out = x_hat\n        return out, None")])
     result = grade(folder, Settings(questions=ONLY))

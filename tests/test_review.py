@@ -10,7 +10,10 @@ import json
 
 import pytest
 
-from autograder import alt_population, gradebook, report, results
+from autograder import gradebook, report, results
+from assignments import batchnorm
+
+alt_population = batchnorm("alt_population")
 from autograder.judge import grade
 from autograder.settings import Settings
 from autograder.submissions import Submission

@@ -280,15 +280,15 @@ def package(folder: Path, layers: str | None = None, fc_net: str | None = None) 
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(source.read_bytes())
     if layers is not None:
-        (folder / paths.LAYERS_FILE).write_text(layers)
+        (folder / paths.STUDENT_FILES["layers.py"]).write_text(layers)
     if fc_net is not None:
-        (folder / paths.FC_NET_FILE).write_text(fc_net)
+        (folder / paths.STUDENT_FILES["fc_net.py"]).write_text(fc_net)
     return folder
 
 
 def population(root: Path) -> Path:
-    reference_layers = (paths.SOLUTIONS / paths.LAYERS_FILE).read_text()
-    reference_net = (paths.SOLUTIONS / paths.FC_NET_FILE).read_text()
+    reference_layers = (paths.SOLUTIONS / paths.STUDENT_FILES["layers.py"]).read_text()
+    reference_net = (paths.SOLUTIONS / paths.STUDENT_FILES["fc_net.py"]).read_text()
     template_layers = (TEMPLATE / "layers.py").read_text()
     package(root / "reference", reference_layers, reference_net)
     package(root / "staged", with_functions(template_layers, STAGED))
@@ -348,7 +348,7 @@ def test_a_public_solution_is_a_reference_and_names_come_from_the_roster(tmp_pat
     (subs / "submission_metadata.yml").write_text(
         "submission_1:\n  :submitters:\n  - :name: Zoë Dupont\n    :sid: 1\n    :email: z@x\n"
         "submission_2:\n  :submitters:\n  - :name: Ana <Lima>\n    :sid: 2\n    :email: a@x\n")
-    reference_layers = (paths.SOLUTIONS / paths.LAYERS_FILE).read_text()
+    reference_layers = (paths.SOLUTIONS / paths.STUDENT_FILES["layers.py"]).read_text()
     template_layers = (TEMPLATE / "layers.py").read_text()
     # Zoë uploaded a zip holding a disguised copy of the public solution, Ana loose files.
     copy = package(tmp_path / "zoe", disguise(reference_layers))
@@ -371,7 +371,7 @@ def test_a_public_solution_is_a_reference_and_names_come_from_the_roster(tmp_pat
 
 def test_a_submission_without_code_is_listed_not_compared(tmp_path):
     subs = tmp_path / "subs"
-    package(subs / "reference", (paths.SOLUTIONS / paths.LAYERS_FILE).read_text())
+    package(subs / "reference", (paths.SOLUTIONS / paths.STUDENT_FILES["layers.py"]).read_text())
     (subs / "corrupt.zip").write_bytes(b"PK\x03\x04 not a zip")
     pairs = similarity.run(subs, tmp_path / "out")
     assert pairs == []

@@ -66,7 +66,7 @@ def student(tmp_path_factory):
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(root)
     folder = root / paths.HANDOUT_TOP
-    for relative in (paths.LAYERS_FILE, paths.FC_NET_FILE):  # the student's finished work
+    for relative in (paths.STUDENT_FILES["layers.py"], paths.STUDENT_FILES["fc_net.py"]):  # the student's finished work
         shutil.copyfile(paths.SOLUTIONS / relative, folder / relative)
     (folder / paths.NOTEBOOK_NAME).rename(folder / RENAMED)
 
@@ -109,7 +109,7 @@ def test_the_export_of_a_renamed_notebook_grades_in_full_with_make_grade(student
     folder = student[0]
     (exported,) = folder.glob("BatchNormalization_*.zip")
     names = set(zipfile.ZipFile(exported).namelist())
-    assert {RENAMED, paths.LAYERS_FILE, paths.FC_NET_FILE} <= names
+    assert {RENAMED, paths.STUDENT_FILES["layers.py"], paths.STUDENT_FILES["fc_net.py"]} <= names
     try:
         chromium()
         assert "written_answers.pdf" in names

@@ -25,7 +25,7 @@ def test_gradescope_and_canvas_columns_and_the_rows_left_out(tmp_path):
                                             ["Zoë Dupont", "1", "zoe@x", "70.5"]]
     with open(tmp_path / upload.CANVAS, encoding="utf-8", newline="") as stream:
         assert list(csv.reader(stream)) == [
-            ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", upload.ASSIGNMENT],
+            ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Batch Normalization"],
             ["Points Possible", "", "", "", "", "76"],
             ["Zoë Dupont", "", "1", "zoe@x", "", "70.5"]]
 

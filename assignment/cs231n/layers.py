@@ -135,6 +135,12 @@ def dropout_forward(x, dropout_param):
       (already scaled by 1 / p) that was used to multiply the input; in test mode, mask is None.
     """
     p, mode = dropout_param["p"], dropout_param.get("mode")
+    # TODO: In train mode, draw a mask that keeps each unit with probability p (from
+    # np.random.RandomState(dropout_param["seed"]) when a seed is given, else from np.random),
+    # scale the kept units by 1 / p (inverted dropout) and multiply x by it; in test mode the
+    # output is x itself and the mask is None. Any other mode raises ValueError. Return out and
+    # the cache (dropout_param, mask).
+    # BEGIN SOLUTION dropout
     if mode == "train":
         rng = np.random.RandomState(dropout_param["seed"]) if "seed" in dropout_param else np.random
         mask = (rng.rand(*x.shape) < p) / p
@@ -145,6 +151,7 @@ def dropout_forward(x, dropout_param):
     else:
         raise ValueError(f"dropout_param['mode'] must be 'train' or 'test', got {mode!r}")
     return out, (dropout_param, mask)
+    # END SOLUTION
 
 
 def dropout_backward(dout, cache):
@@ -157,10 +164,14 @@ def dropout_backward(dout, cache):
     Returns:
     - dx: Gradient with respect to x, of the same shape as dout
     """
+    # TODO: Multiply dout by the mask the forward pass used (from the cache) in train mode; in
+    # test mode the gradient passes through unchanged.
+    # BEGIN SOLUTION dropout
     dropout_param, mask = cache
     if dropout_param["mode"] == "train":
         return dout * mask
     return dout
+    # END SOLUTION
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
@@ -220,7 +231,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # (x_hat, x - mean, var, std, gamma, eps) serves both backward functions. Do not
         # modify x, gamma or beta in place. Finally `return out, cache`.
         # Algorithm 1 of the paper (https://arxiv.org/abs/1502.03167) lists the steps.
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION batchnorm
         sample_mean = x.mean(axis=0)
         x_centered = x - sample_mean
         sample_var = np.mean(x_centered**2, axis=0)
@@ -239,7 +250,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # Normalize x with running_mean and running_var (eps inside the square root, as in
         # train mode), then scale by gamma and shift by beta. The running averages are not
         # updated at test time. Return `out, None`: there is no backward pass in test mode.
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION batchnorm
         x_hat = (x - running_mean) / np.sqrt(running_var + eps)
         out = gamma * x_hat + beta
         return out, None
@@ -264,7 +275,7 @@ def batchnorm_backward(dout, cache):
     # feeds several later steps (the centered data does), add up the gradients from every
     # branch. Read eps and the intermediates from the cache. Return dx, dgamma, dbeta with
     # the shapes given in the docstring.
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION batchnorm
     x_hat, x_centered, var, std, gamma, eps = cache
     N = dout.shape[0]
 
@@ -305,7 +316,7 @@ def batchnorm_backward_alt(dout, cache):
     # normalized data x_hat, gamma, the standard deviation sqrt(var + eps) and N; it fits in
     # one short expression. Compute dgamma and dbeta as in batchnorm_backward and
     # return dx, dgamma, dbeta. Do not call batchnorm_backward.
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION batchnorm
     x_hat, _, _, std, gamma, _ = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
@@ -342,7 +353,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     # (eps inside the square root), then scale by gamma and shift by beta. Keep the cache in
     # the same layout as batchnorm_forward's, including eps, so that layernorm_backward can
     # read it the same way. Do not modify x, gamma or beta in place. Return out, cache.
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION batchnorm
     mean = x.mean(axis=1, keepdims=True)
     x_centered = x - mean
     var = np.mean(x_centered**2, axis=1, keepdims=True)
@@ -372,7 +383,7 @@ def layernorm_backward(dout, cache):
     # D features (axis 1) instead: the batchnorm closed form with the roles of N and D
     # swapped, applied to dout * gamma. Read eps (or the standard deviation) from the cache.
     # Return dx, dgamma, dbeta.
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION batchnorm
     x_hat, _, _, std, gamma, _ = cache
     D = dout.shape[1]
     dbeta = dout.sum(axis=0)

@@ -1,11 +1,23 @@
-"""The hidden checks, one module per part of the assignment; importing this registers them all.
+"""The library the hidden checks are written with (`base`) and their CPU timing (`timing`).
 
-(`student_model` and `net_mistakes` register nothing: they serve the checks of `fc_net`.)
-
-`QUESTIONS` maps each auto-graded question name (a gradebook column) to its points and checks.
+An assignment's own checks live in its folder (assignment/<name>/checks/) and register
+themselves with `base.check`; `questions()` gives the current assignment's questions, each with
+its points (from the manifest) and its registered checks.
 """
 
-from autograder.checks import batchnorm, fc_net, layernorm, speed  # noqa: F401  (registration)
-from autograder.checks.base import QUESTIONS, Check, CheckFailed, Context, Question
+from autograder import manifest
+from autograder.checks.base import Check, CheckFailed, Context, Question
 
-__all__ = ["QUESTIONS", "Check", "CheckFailed", "Context", "Question"]
+
+def questions() -> dict[str, Question]:
+    """{name: Question} of the current assignment, in the gradebook's order."""
+    return {question.name: question for question in manifest.current().graded_questions()}
+
+
+def __getattr__(name: str):
+    if name == "QUESTIONS":  # the current assignment's, as of the moment it is asked for
+        return questions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Check", "CheckFailed", "Context", "Question", "questions"]

@@ -1,4 +1,7 @@
-"""The framework of the hidden checks: questions, checks, comparisons, calls to the worker.
+"""The library of the hidden checks: registering checks, comparisons, calls to the worker.
+
+An assignment's checks (assignment/<name>/checks/) register themselves with `@check(question,
+title, weight)`; its manifest (autograder/manifest.py) gives each question its points and title.
 
 Every check makes its inputs here (fixed seeds), asks the worker to run the student's code on them,
 computes the expected values with the reference in this process, and compares plain arrays. A
@@ -18,16 +21,14 @@ from typing import Callable
 
 import numpy as np
 
-from autograder import grades, paths
+from autograder import manifest
 from autograder.client import StudentError, WorkerClient, WorkerLost
 
-# Call targets in the worker ("module:attribute" of the student's package).
-NET_TARGET = f"{paths.PACKAGE_NAME}.classifiers.fc_net:FullyConnectedNet"
 
-
-def layer_target(name: str) -> str:
-    """The call target of the student's layer function `name` ("cs231n.layers:<name>")."""
-    return f"{paths.PACKAGE_NAME}.layers:{name}"
+def target(module: str, name: str) -> str:
+    """The call target of `name` in `module` of the student's package, as the worker reads it
+    ("<package>.<module>:<name>")."""
+    return f"{manifest.current().package}.{module}:{name}"
 
 
 class CheckFailed(Exception):
@@ -64,20 +65,26 @@ class Question:
     checks: list[Check] = field(default_factory=list)
 
 
-# The questions of grades.QUESTIONS, each with the checks registered for it (in order).
-QUESTIONS: dict[str, Question] = {
-    spec.name: Question(spec.name, spec.points, spec.title) for spec in grades.QUESTIONS.values()
-}
+# {checks package: {question: [its checks, in the order they were registered]}}
+_REGISTRY: dict[str, dict[str, list[Check]]] = {}
 
 
 def check(question: str, title: str, weight: float = 1.0):
-    """Register the decorated function as a check of `question`."""
+    """Register the decorated function as a check of `question` of the assignment whose checks
+    package defines it."""
 
     def register(run: Callable[["Context"], None]) -> Callable[["Context"], None]:
-        QUESTIONS[question].checks.append(Check(question, title, weight, run))
+        package = run.__module__.split(".")[0]
+        _REGISTRY.setdefault(package, {}).setdefault(question, []).append(
+            Check(question, title, weight, run))
         return run
 
     return register
+
+
+def registered(package: str) -> dict[str, list[Check]]:
+    """The checks a checks package registered, by question."""
+    return _REGISTRY.get(package, {})
 
 
 # Comparing ------------------------------------------------------------------------------------
@@ -152,15 +159,6 @@ def require_right_output(got, expected, function: str, question: str, what: str,
                           f"(see {question}); fix them first")
 
 
-def expect_inputs_unchanged(ctx, function: str, handles, originals) -> None:
-    """The arrays behind `handles` (x, gamma, beta, passed to `function`) are as they were."""
-    for name, handle, original in zip(("x", "gamma", "beta"), handles, originals):
-        after = ctx.request(function, "get", target=handle)
-        if not np.array_equal(after, original):
-            raise CheckFailed(f"{function} modified its input {name} in place; "
-                              "work on new arrays instead")
-
-
 # Talking to the student's code ----------------------------------------------------------------
 
 @dataclass
@@ -179,9 +177,6 @@ class Context:
         name = what or target.split(":")[-1]
         with self.student_code(name):
             return self.worker.call(target, *args, **kwargs)
-
-    def layer(self, name: str, *args, keep=False):
-        return self.call(layer_target(name), *args, keep=keep)
 
     def request(self, what: str, op: str, **fields):
         with self.student_code(what):
@@ -213,40 +208,8 @@ class Context:
         return self.worker.out_of_time()
 
 
-def expect_numeric_gradients(ctx: Context, forward: str, backward: str, grads, args,
-                             dout) -> None:
-    """Compare a layer's (dx, dgamma, dbeta) with numeric gradients of the student's `forward`
-    with respect to its first three arguments (x, gamma, beta), computed in the worker."""
-    from autograder.runtime import wire
-
-    arguments = wire.encode(list(args))
-    for index, (name, shape) in enumerate((("dx", "(N, D)"), ("dgamma", "(D,)"),
-                                           ("dbeta", "(D,)"))):
-        numeric = ctx.request(forward, "numeric_gradient", target=layer_target(forward),
-                              args=arguments, wrt=index, dout=wire.encode(dout))
-        expect_close(grads[index], numeric, f"{backward}'s {name} (against a numeric gradient "
-                     f"of your {forward})", shape, tol=1e-5)
-
-
 def describe_error(name: str, error: StudentError) -> str:
     where = f" at {error.where}" if error.where else ""
     if error.type == "NotImplementedError":
         return f"{name} is not implemented yet (NotImplementedError{where})"
     return f"{name} raised {error.type}{where}: {sanitize(error.message)}"
-
-
-def random_inputs(seed: int, N: int, D: int, scale: float = 5.0, shift: float = 12.0):
-    rng = np.random.RandomState(seed)
-    x = scale * rng.randn(N, D) + shift * rng.randn(D)
-    gamma = 1.0 + rng.rand(D)
-    beta = rng.randn(D)
-    return rng, x, gamma, beta
-
-
-# Shapes named by what they test (the names reach students; the sizes do not).
-BN_CASES = [
-    ("a batch with more examples than features", 64, 13),
-    ("a batch with fewer examples than features", 5, 40),
-    ("a small batch", 2, 7),
-    ("many features", 16, 1024),
-]

@@ -1,4 +1,4 @@
-"""The worker: imports one submission's `cs231n` package and serves the judge's calls.
+"""The worker: imports one submission's package and serves the judge's calls.
 
 It runs as its own, untrusted process (student code runs here, never in the judge). It reads
 one JSON request per line from the request pipe and writes one JSON response per line to the
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import wire  # noqa: E402
 from timed_calls import dout_at, draw_round, next_start  # noqa: E402
 
-PACKAGE = "cs231n"
+PACKAGE = ""  # the submission's package: the one folder of submission/ (set by main)
 
 
 # The speed check's timed calls (their inputs: timed_calls.py) --------------------------------
@@ -95,7 +95,7 @@ class Worker:
             raise LookupError(f"no object with handle {handle}") from None
 
     def target(self, spec):
-        """A callable or object named by a handle or by 'cs231n.module:attribute'."""
+        """A callable or object named by a handle or by 'package.module:attribute'."""
         if isinstance(spec, int):
             return self.resolve(spec)
         module_name, _, attribute = spec.partition(":")
@@ -233,7 +233,7 @@ class Worker:
     # The loop ---------------------------------------------------------------------------------
 
     def where(self, error):
-        """'cs231n/layers.py:12' for the innermost frame of the error inside the submission."""
+        """'package/file.py:12' for the innermost frame of the error inside the submission."""
         if isinstance(error, SyntaxError) and error.filename:
             return self.relative(error.filename, error.lineno)
         frames = [frame for frame in traceback.extract_tb(error.__traceback__)
@@ -299,6 +299,9 @@ def main():
     # Student prints go to the log (stderr), never to a channel anyone parses.
     sys.stdout = sys.stderr
     sys.path.insert(0, os.path.realpath(submission))
+    global PACKAGE
+    PACKAGE = next((name for name in sorted(os.listdir(submission))
+                    if os.path.isdir(os.path.join(submission, name))), "")
     Worker(submission).serve(requests, responses)
 
 

@@ -1,6 +1,6 @@
 """Building a worker's command: its scratch folder, its uid, and how it is wrapped and limited.
 
-A worker's scratch holds `runtime/` (a copy of autograder/runtime), `submission/cs231n` (a copy of
+A worker's scratch holds `runtime/` (a copy of autograder/runtime), `submission/<package>` (a copy of
 the package's regular .py files) and `work/` (its cwd). At `full` and `namespaces` bubblewrap
 shows it only these, /usr and the Python environment (read-only), under /sandbox; at `full` and
 `uid` setpriv drops it to a uid no account owns. At `landlock` and `uid` (where the kernel has
@@ -18,13 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder import manifest
 from autograder.sandbox import landlock, seccomp
 from autograder.sandbox.levels import NAMESPACED, OWN_UID
 from autograder.sandbox.memory import prefer_to_kill_me
 from autograder.settings import Limits
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"  # copied as a whole
-PACKAGE = "cs231n"
 # Workers run as uids no account owns, one per live worker (parent pid and a counter), so that a
 # fork flood in one worker cannot use up another's process limit, and no two workers can signal
 # each other or read each other's files.
@@ -74,10 +74,11 @@ def make_scratch(parent: Path, level: str, uid: int | None,
     os.chmod(scratch, 0o711)  # the worker's uid may pass through (level uid), not list
     runtime = scratch / "runtime"
     shutil.copytree(RUNTIME, runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    package = scratch / "submission" / PACKAGE
+    name = manifest.current().package  # the one folder the worker finds in submission/
+    package = scratch / "submission" / name
     package.mkdir(parents=True)
     if submission is not None:
-        copy_python_files(Path(submission) / PACKAGE, package)
+        copy_python_files(Path(submission) / name, package)
     for path in [runtime, *runtime.rglob("*"), scratch / "submission", package,
                  *package.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)

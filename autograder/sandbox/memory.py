@@ -23,7 +23,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # What the judge keeps for itself (Python, numpy, otter, the reference) and the page cache.
 JUDGE_RESERVE = 256 * 2**20
 # Below this a worker cannot start Python with numpy and the package (measured: 110 MB of
-# address space after a few batchnorm calls at 128x512).
+# address space after a few layer calls at 128x512).
 WORKER_FLOOR = 192 * 2**20
 # Larger than any machine's memory: cgroup v1's "no limit".
 UNLIMITED = 2**62

@@ -142,7 +142,7 @@ def remove_files_of(uid: int) -> None:
 
 
 def start_worker(submission: Path, limits: Limits, level: str) -> WorkerProcess:
-    """Start `worker.py` at `level` (one of levels.LEVELS) on a copy of the `cs231n` package
+    """Start `worker.py` at `level` (one of levels.LEVELS) on a copy of the submission's package
     found in `submission`."""
     if level in ADOPTING:
         adopt_orphans()

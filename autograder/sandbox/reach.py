@@ -33,7 +33,7 @@ from autograder.sandbox.levels import SandboxError
 # Every uid worker_uid() can return: (pid << 4 | counter) with pids below 2**22 (Linux's most).
 UID_LAST = UID_BASE + (2**22 << 4) + 15
 # Run as the worker's uid: which of the paths it can read, list, or pass through (a folder it can
-# pass through gives away every file whose name can be guessed: cs231n/layers.py, say).
+# pass through gives away every file whose name can be guessed: the package's own files, say).
 REACH_PROBE = r"""
 import json, os, sys
 print(json.dumps([top for top in json.loads(sys.argv[1])

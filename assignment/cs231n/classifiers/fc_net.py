@@ -76,7 +76,7 @@ class FullyConnectedNet:
             # units) store self.params[f"gamma{i}"] initialized to ones and
             # self.params[f"beta{i}"] initialized to zeros. The same names are used for
             # batchnorm and layernorm. Do not draw random numbers here.
-            # BEGIN SOLUTION
+            # BEGIN SOLUTION batchnorm
             for layer, width in enumerate(hidden_dims, start=1):
                 self.params[f"gamma{layer}"] = np.ones(width)
                 self.params[f"beta{layer}"] = np.zeros(width)
@@ -85,9 +85,13 @@ class FullyConnectedNet:
         # One dict shared by every dropout layer; loss() switches its mode between calls.
         self.dropout_param = {}
         if self.use_dropout:
+            # TODO: Make self.dropout_param the dict every dropout layer shares: mode "train",
+            # p the keep ratio, and "seed" only when seed is not None.
+            # BEGIN SOLUTION dropout
             self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
             if seed is not None:
                 self.dropout_param["seed"] = seed
+            # END SOLUTION
 
         # One parameter dict per normalization layer: self.bn_params[0] goes to the first
         # layer, and so on. They live as long as the model, so batchnorm's running
@@ -124,7 +128,10 @@ class FullyConnectedNet:
 
         # Dropout and batchnorm act differently at test time; layernorm has no mode.
         if self.use_dropout:
+            # TODO: Switch the shared dropout_param to this call's mode ("test" when y is None).
+            # BEGIN SOLUTION dropout
             self.dropout_param["mode"] = mode
+            # END SOLUTION
         if self.normalization == "batchnorm":
             for bn_param in self.bn_params:
                 bn_param["mode"] = mode
@@ -141,7 +148,7 @@ class FullyConnectedNet:
             hidden, relu_cache = relu_forward(hidden)
             dropout_cache = None
             if self.use_dropout:
-                hidden, dropout_cache = dropout_forward(hidden, self.dropout_param)
+                hidden, dropout_cache = self._dropout_forward(hidden)
             caches.append((fc_cache, norm_cache, relu_cache, dropout_cache))
 
         L = self.num_layers
@@ -160,7 +167,7 @@ class FullyConnectedNet:
         for layer in range(L - 1, 0, -1):
             fc_cache, norm_cache, relu_cache, dropout_cache = caches[layer - 1]
             if self.use_dropout:
-                dhidden = dropout_backward(dhidden, dropout_cache)
+                dhidden = self._dropout_backward(dhidden, dropout_cache)
             dhidden = relu_backward(dhidden, relu_cache)
             if self.normalization is not None:
                 dhidden, grads[f"gamma{layer}"], grads[f"beta{layer}"] = self._normalize_backward(
@@ -187,7 +194,7 @@ class FullyConnectedNet:
         # self.params[f"gamma{layer}"] and self.params[f"beta{layer}"] and its parameter
         # dict self.bn_params[layer - 1] (pass that same dict, so that batchnorm's running
         # statistics persist across calls). Return the layer's (out, cache).
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION batchnorm
         gamma, beta = self.params[f"gamma{layer}"], self.params[f"beta{layer}"]
         forward = batchnorm_forward if self.normalization == "batchnorm" else layernorm_forward
         return forward(x, gamma, beta, self.bn_params[layer - 1])
@@ -208,8 +215,39 @@ class FullyConnectedNet:
         # TODO: Backpropagate through the normalization step with the backward function that
         # matches self.normalization (batchnorm_backward or batchnorm_backward_alt for
         # "batchnorm", layernorm_backward for "layernorm") and return its dx, dgamma, dbeta.
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION batchnorm
         if self.normalization == "batchnorm":
             return batchnorm_backward_alt(dout, cache)
         return layernorm_backward(dout, cache)
+        # END SOLUTION
+
+    def _dropout_forward(self, x):
+        """Dropout after a hidden layer's ReLU.
+
+        Inputs:
+        - x: The ReLU's output, of shape (N, H)
+
+        Returns a tuple of:
+        - out: x after dropout, of shape (N, H)
+        - cache: The dropout layer's cache, for _dropout_backward
+        """
+        # TODO: Apply dropout_forward to x with the dict every layer shares,
+        # self.dropout_param, and return its (out, cache).
+        # BEGIN SOLUTION dropout
+        return dropout_forward(x, self.dropout_param)
+        # END SOLUTION
+
+    def _dropout_backward(self, dout, cache):
+        """Backward pass of a hidden layer's dropout.
+
+        Inputs:
+        - dout: Upstream derivatives, of shape (N, H)
+        - cache: The cache _dropout_forward returned for that layer
+
+        Returns:
+        - dx: Gradient with respect to the dropout's input, of shape (N, H)
+        """
+        # TODO: Backpropagate through that layer's dropout with dropout_backward.
+        # BEGIN SOLUTION dropout
+        return dropout_backward(dout, cache)
         # END SOLUTION

@@ -12,10 +12,10 @@ every other question must keep full marks. tests/test_dropout_population.py grad
 from __future__ import annotations
 
 import ast
-import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder import variants
 
 FOLDER = Path(__file__).resolve().parent
 LAYERS = "cs231n/layers.py"
@@ -35,42 +35,11 @@ class Member:
     def build(self, folder: Path, source: Path) -> Path:
         """A submission folder: the reference package `source` with this member applied."""
         edits = [(FC_NET, "FullyConnectedNet", old, new) for old, new in self.net_edits]
-        made = make_variant(folder, edits, source)
+        made = variants.make_variant(folder, edits, source)
         if self.code:
             with open(made / LAYERS, "a", encoding="utf-8") as layers:
                 layers.write(f"\n\n# ---- dropout population member: {self.name}\n{self.code}")
         return made
-
-
-# A copy of autograder.variants.make_variant's behaviour: that module cannot be imported while
-# the engine's restructuring is under way (its default argument needs the current assignment's
-# generated folders). Switch back to variants.make_variant once it imports again.
-
-def make_variant(destination: Path, edits, source: Path) -> Path:
-    """Copy the package `source` to destination/<its name> and apply `edits`, each
-    (file, top-level function or class or None, old, new) with `old` occurring exactly once
-    there; return destination."""
-    destination = Path(destination)
-    shutil.copytree(source, destination / Path(source).name,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for file, function, old, new in edits:
-        path = destination / file
-        text = path.read_text(encoding="utf-8")
-        start, end = 0, len(text)
-        if function:
-            found = re.search(rf"^(?:def|class) {re.escape(function)}\b", text, re.MULTILINE)
-            if found is None:
-                raise AssertionError(f"no function or class {function} in {file}")
-            start = found.start()
-            end = min((i for i in (text.find("\ndef ", start + 1),
-                                   text.find("\nclass ", start + 1)) if i >= 0),
-                      default=len(text))
-        part = text[start:end]
-        if part.count(old) != 1:
-            raise AssertionError(f"{old!r} occurs {part.count(old)} times in "
-                                 f"{function or file}, not once")
-        path.write_text(text[:start] + part.replace(old, new) + text[end:], encoding="utf-8")
-    return destination
 
 
 def read(path: Path) -> Member:

@@ -1,0 +1,1 @@
+"""Network models built from the layers in `cs231n.layers`."""

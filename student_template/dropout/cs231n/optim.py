@@ -1,0 +1,104 @@
+"""First-order update rules used by the Solver.
+
+Each rule has the signature
+
+    next_w, config = update(w, dw, config=None)
+
+- w: A numpy array giving the current weights.
+- dw: A numpy array of the same shape as w giving the gradient of the loss with respect to w.
+- config: A dictionary of hyperparameters (learning rate, decay rates, ...) plus any state
+  the rule keeps between steps (velocities, moment estimates). Missing hyperparameters get
+  the defaults listed in each rule; the state is created on the first call.
+
+It returns the updated weights and the config to pass to the next call for the same weights.
+"""
+
+import numpy as np
+
+__all__ = ["sgd", "sgd_momentum", "rmsprop", "adam"]
+
+
+def sgd(w, dw, config=None):
+    """Vanilla stochastic gradient descent.
+
+    config format:
+    - learning_rate: Scalar learning rate, default 1e-2.
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    next_w = w - config["learning_rate"] * dw
+    return next_w, config
+
+
+def sgd_momentum(w, dw, config=None):
+    """Stochastic gradient descent with momentum.
+
+    config format:
+    - learning_rate: Scalar learning rate, default 1e-2.
+    - momentum: Scalar between 0 and 1 giving the momentum value, default 0.9;
+      0 turns this into plain sgd.
+    - velocity: A numpy array of the same shape as w and dw holding a moving
+      average of the gradients (state, starts at zero).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    velocity = config.get("velocity", np.zeros_like(w))
+    velocity = config["momentum"] * velocity - config["learning_rate"] * dw
+    config["velocity"] = velocity
+    return w + velocity, config
+
+
+def rmsprop(w, dw, config=None):
+    """RMSProp: scales the step of each weight by a moving average of its squared gradients.
+
+    config format:
+    - learning_rate: Scalar learning rate, default 1e-2.
+    - decay_rate: Scalar between 0 and 1 giving the decay rate for the squared
+      gradient cache, default 0.99.
+    - epsilon: Small scalar used for smoothing to avoid dividing by zero, default 1e-8.
+    - cache: Moving average of second moments of gradients (state, starts at zero).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    decay = config["decay_rate"]
+    cache = config.get("cache", np.zeros_like(w))
+    cache = decay * cache + (1 - decay) * dw**2
+    config["cache"] = cache
+    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+    return next_w, config
+
+
+def adam(w, dw, config=None):
+    """Adam: moving averages of the gradient and its square, with bias correction.
+
+    config format:
+    - learning_rate: Scalar learning rate, default 1e-3.
+    - beta1: Decay rate for moving average of first moment of gradient, default 0.9.
+    - beta2: Decay rate for moving average of second moment of gradient, default 0.999.
+    - epsilon: Small scalar used for smoothing to avoid dividing by zero, default 1e-8.
+    - m: Moving average of gradient (state, starts at zero).
+    - v: Moving average of squared gradient (state, starts at zero).
+    - t: Iteration number (state, starts at 0 and is incremented before it is used).
+    """
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("m", np.zeros_like(w))
+    config.setdefault("v", np.zeros_like(w))
+    config.setdefault("t", 0)
+
+    beta1, beta2 = config["beta1"], config["beta2"]
+    config["t"] += 1
+    t = config["t"]
+    config["m"] = beta1 * config["m"] + (1 - beta1) * dw
+    config["v"] = beta2 * config["v"] + (1 - beta2) * dw**2
+    # Both averages start at zero; dividing by (1 - beta**t) removes that bias in early steps.
+    m_hat = config["m"] / (1 - beta1**t)
+    v_hat = config["v"] / (1 - beta2**t)
+    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    return next_w, config
