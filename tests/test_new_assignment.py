@@ -53,12 +53,13 @@ def test_make_grade_grades_its_demo_with_one_column_per_question(project, tmp_pa
     full = sum(tiny.POINTS.values())
     by_name = {name.removesuffix(".zip"): row for name, row in rows.items()}
     assert float(by_name["reference"]["total"]) == full
-    assert float(by_name["template"]["total"]) == 0
+    assert float(by_name["untouched template"]["total"]) == 0
     mistake = by_name["forgot the scale"]
     assert float(mistake["square"]) == tiny.POINTS["square"]
     assert float(mistake["scaled_sum"]) == 0
-    feedback = (out / "feedback").rglob("*.md")
-    assert any("scale * the sum" in path.read_text() for path in feedback)
+    feedback = (out / "forgot the scale" / "feedback.md").read_text()
+    assert "Tiny Arithmetic" in feedback
+    assert "must be scale \\* the sum of x's entries" in feedback  # markdown-escaped
 
 
 def test_its_gradescope_zip_grades_a_submission(project, tmp_path):
