@@ -28,16 +28,16 @@ $(STAMP): requirements.txt constraints.txt
 assign: template solutions handout ## Regenerate student_template/<name>/ and solutions/<name>/ from assignment/ (ASSIGNMENT=<name>), run the solutions
 
 template: $(STAMP) ## Regenerate student_template/<name>/ and solutions/<name>/ (an executed notebook stays when only its outputs differ)
-	$(PY) -m autograder.build --assignment $(ASSIGNMENT)
+	$(PY) -m autograder.build.assemble --assignment $(ASSIGNMENT)
 
 solutions: $(STAMP) template ## Execute the solved notebook in solutions/ when its sources changed (FORCE=1: always)
-	$(PY) -m autograder.notebooks $(if $(FORCE),,--if-stale) solutions/$(ASSIGNMENT)
+	$(PY) -m autograder.build.notebooks $(if $(FORCE),,--if-stale) solutions/$(ASSIGNMENT)
 
 handout: $(STAMP) template ## Zip student_template/<name>/ into dist/<name>/ for students (its README.md and requirements.txt included)
 	$(PY) -c 'from autograder import build, manifest; print("wrote", build.handout_zip(manifest.current()))'
 
 autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/<name>/autograder.zip (VISIBILITY=visible|after_due_date|after_published|hidden, TIME_LIMIT=<Gradescope timeout, s>)
-	$(PY) -m autograder.package $(if $(VISIBILITY),--visibility $(VISIBILITY)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
+	$(PY) -m autograder.gradescope.package $(if $(VISIBILITY),--visibility $(VISIBILITY)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
 	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir $(CURDIR)/data
@@ -55,7 +55,7 @@ pdf-tools: ## Install Debian's chromium and poppler-utils (PDF rendering and rea
 
 pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOOK=<ipynb> PDF=<file>
 	@test -n "$(NOTEBOOK)" -a -n "$(PDF)" || { echo "usage: make pdf NOTEBOOK=<ipynb> PDF=<file>" >&2; exit 2; }
-	$(PY) -m autograder.written_answers "$(NOTEBOOK)" "$(PDF)"
+	$(PY) -m autograder.build.written_answers "$(NOTEBOOK)" "$(PDF)"
 
 test: $(STAMP) sandbox-tools pdf-tools ## Run the test suite
 	$(PY) -m pytest tests
@@ -64,28 +64,28 @@ bench: $(STAMP) ## Run the assignment's own bench (batchnorm: calibrate the spee
 	$(PY) -m autograder.manifest run bench --gradings $(or $(GRADINGS),9)
 
 bench-grade: $(STAMP) ## Benchmark make grade against a sequential otter run loop (SUBMISSIONS_N=20 OTTER_RUNS=3)
-	$(PY) -m autograder.throughput --submissions $(or $(SUBMISSIONS_N),20) --otter-runs $(or $(OTTER_RUNS),3)
+	$(PY) -m autograder.measure.throughput --submissions $(or $(SUBMISSIONS_N),20) --otter-runs $(or $(OTTER_RUNS),3)
 
 DEMO := $(OUT_DIST)/demo
-DEMO_SOURCES := autograder/demo.py autograder/variants.py autograder/build.py assignment/$(ASSIGNMENT)/mistakes.toml $(shell find solutions/$(ASSIGNMENT) student_template/$(ASSIGNMENT) -type f -not -path '*/__pycache__/*' 2>/dev/null)
+DEMO_SOURCES := autograder/build/demo.py autograder/build/variants.py autograder/build/assemble.py assignment/$(ASSIGNMENT)/mistakes.toml $(shell find solutions/$(ASSIGNMENT) student_template/$(ASSIGNMENT) -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, the assignment's typical mistakes) into dist/<name>/demo/
 
 $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
-	$(PY) -m autograder.demo $(DEMO)
+	$(PY) -m autograder.build.demo $(DEMO)
 
 grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/<name>/demo) into OUT (default grades/<name>/); MANUAL=<Gradescope grades CSV of the written questions> REVIEW=keep|withhold JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1
-	$(PY) -m autograder.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)") $(if $(REVIEW),--review $(REVIEW))
+	$(PY) -m autograder.course.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)") $(if $(REVIEW),--review $(REVIEW))
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 demo-export: $(STAMP) $(DEMO)/README.md ## The demo as Gradescope's export (dist/<name>/demo-export/submissions.zip) with a written assignment's grades CSV (written_scores.csv)
-	$(PY) -m autograder.demo_export $(DEMO) $(OUT_DIST)/demo-export
+	$(PY) -m autograder.build.demo_export $(DEMO) $(OUT_DIST)/demo-export
 
 similarity: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Pairwise similarity of the students' cs231n code (copydetect) of SUBMISSIONS (default the demo) into OUT (default grades/<name>/): similarity.csv, similarity.html; REFERENCE=<folder of public solutions> THRESHOLD=0.3 MOST=100
-	$(PY) -m autograder.similarity "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(MOST),--most $(MOST))
+	$(PY) -m autograder.course.similarity "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(MOST),--most $(MOST))
 
 pdfs: $(STAMP) pdf-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Written-answer PDFs of SUBMISSIONS (default the demo) into OUT (default grades/<name>/), plus one merged PDF
-	$(PY) -m autograder.written_pdfs "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades/$(ASSIGNMENT))"
+	$(PY) -m autograder.course.written_pdfs "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades/$(ASSIGNMENT))"
 
 clean: ## Remove the virtual environment and build outputs
 	rm -rf $(VENV) dist .pytest_cache

@@ -34,7 +34,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import paths, variants
+from autograder import paths
+from autograder.build import variants
 from autograder.settings import Limits, Settings
 
 LAYERS = "cs231n/layers.py"

@@ -12,8 +12,8 @@ os.environ["ASSIGNMENT"] = "batchnorm"  # before anything asks the manifest whic
 
 from autograder import paths, sandbox
 from autograder.checks import QUESTIONS
-from autograder.grades import CheckResult, Grade, QuestionResult
-from autograder.judge import not_graded
+from autograder.grading.grades import CheckResult, Grade, QuestionResult
+from autograder.grading.judge import not_graded
 from autograder.settings import Settings
 from assignments import batchnorm
 

@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from attack_recipes import Intel
-from autograder import batch, gradebook, paths
+from autograder import paths
+from autograder.course import batch, gradebook
 from autograder.sandbox.command import UID_BASE
 from autograder.checks import QUESTIONS
 

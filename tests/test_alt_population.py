@@ -9,14 +9,15 @@ import re
 
 import pytest
 
-from autograder import paths, reference
+from autograder import paths
+from autograder.grading import reference
 from assignments import batchnorm
 from autograder.checks.base import CheckFailed, Context
 
 alt_population = batchnorm("alt_population")
 SETTINGS, measure, verdict = (getattr(batchnorm("checks.speed"), name)
                               for name in ("SETTINGS", "measure", "verdict"))
-from autograder.client import WorkerClient
+from autograder.grading.client import WorkerClient
 
 FAST = replace(SETTINGS, rounds=3, warmup_rounds=1, calls_per_round=8)
 MEMBERS = alt_population.members()

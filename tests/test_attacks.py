@@ -42,7 +42,9 @@ import pytest
 
 import attack_recipes as attacks
 from attack_recipes import REFERENCE, SETTINGS, TEMPLATE, build_submissions
-from autograder import batch, gradebook, otter_tests, paths, sandbox
+from autograder import manifest, paths, sandbox
+from autograder.course import batch, gradebook
+from autograder.grading import otter_tests
 from autograder.checks import QUESTIONS
 from assignments import batchnorm
 
@@ -383,6 +385,7 @@ def hidden_lines(world: World, folder: Path) -> list[str]:
     something honest feedback shows, such as a check's title)."""
     otter_tests.write_test_files(folder)
     sources = [*sorted((paths.ROOT / "autograder" / "checks").glob("*.py")),
+               *sorted(manifest.current().checks_folder.glob("*.py")),
                *sorted(folder.glob("*.py"))]
     honest = world.student_texts(REFERENCE) + world.student_texts(TEMPLATE)
     lines = set()

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import attack_recipes as attacks
 from attack_recipes import REFERENCE, SETTINGS, TEMPLATE, build_submissions
-from autograder import batch, gradebook, paths, sandbox
+from autograder import paths, sandbox
+from autograder.course import batch, gradebook
 from forensics import (FULL, World, expected_out_files, look_after, random_word,
                        stray_processes, take_before, wait_for_no_strays)
 

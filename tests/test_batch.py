@@ -24,8 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, cache, gradebook, paths, sandbox, submissions, supervise, variants
-from autograder.grades import QUESTIONS
+from autograder import paths, sandbox
+from autograder.course import batch, cache, gradebook, submissions, supervise
+from autograder.build import variants
+from autograder.grading.grades import QUESTIONS
 from autograder.sandbox import landlock
 from autograder.settings import Limits, Settings
 from uid_reach import uid_level_refused
@@ -363,7 +365,7 @@ def test_memory_cap_reaches_the_worker(tmp_path):
 
 def start_cli(subs: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "autograder.batch", "--submissions", str(subs), "--out", str(out),
+        [sys.executable, "-m", "autograder.course.batch", "--submissions", str(subs), "--out", str(out),
          "--jobs", "1", "--questions", *QUICK, "--no-progress", "--no-report", *extra],
         cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
@@ -467,7 +469,7 @@ def test_end_to_end_with_every_question(tmp_path):
 # Command line and Makefile ---------------------------------------------------------------------
 
 def test_cli_help_explains_every_option():
-    text = subprocess.run([sys.executable, "-m", "autograder.batch", "--help"], cwd=paths.ROOT,
+    text = subprocess.run([sys.executable, "-m", "autograder.course.batch", "--help"], cwd=paths.ROOT,
                           capture_output=True, text=True, check=True).stdout
     text = " ".join(text.split())
     for option in ["--submissions", "--out", "--jobs", "--timeout", "--memory", "--call-timeout",
@@ -478,7 +480,7 @@ def test_cli_help_explains_every_option():
 
 def test_cli_reports_an_unknown_submission(small):
     subs, out = small
-    process = subprocess.run([sys.executable, "-m", "autograder.batch", "--submissions",
+    process = subprocess.run([sys.executable, "-m", "autograder.course.batch", "--submissions",
                               str(subs), "--out", str(out), "--only", "nobody"],
                              cwd=paths.ROOT, capture_output=True, text=True)
     assert process.returncode == 2 and "no submission named 'nobody'" in process.stderr
@@ -496,7 +498,7 @@ def test_make_grade_passes_every_option():
         ["make", "--no-print-directory", "-n", "grade", "SUBMISSIONS=some dir", "OUT=out dir",
          "JOBS=3", "TIMEOUT=90", "MEMORY=2G", "ONLY=Zoë Dupont"], cwd=paths.ROOT,
         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    assert command.endswith('-m autograder.batch --submissions "some dir" --out "out dir" '
+    assert command.endswith('-m autograder.course.batch --submissions "some dir" --out "out dir" '
                             '--jobs 3 --timeout 90 --memory 2G --only "Zoë Dupont"')
     help_text = subprocess.run(["make", "help"], cwd=paths.ROOT, capture_output=True, text=True,
                                check=True).stdout

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import manifest, batch, gradebook, paths, upload
+from autograder import manifest, paths
+from autograder.course import batch, gradebook, upload
 from autograder.settings import Settings
 from gradescope_export import METADATA
 
@@ -176,4 +177,4 @@ def test_make_passes_manual_and_similarity_options():
         '--submissions "export.zip" --out "grades/batchnorm" --manual "written grades.csv"')
     assert last_line("similarity", "SUBMISSIONS=export.zip", "OUT=o", "REFERENCE=public",
                      "THRESHOLD=0.5").endswith(
-        '-m autograder.similarity "export.zip" "o" --reference "public" --threshold 0.5')
+        '-m autograder.course.similarity "export.zip" "o" --reference "public" --threshold 0.5')

@@ -1,11 +1,11 @@
-"""autograder.cache: a record is reused exactly when what its grade depends on is the same."""
+"""autograder.course.cache: a record is reused exactly when what its grade depends on is the same."""
 
 from __future__ import annotations
 
 import os
 import zipfile
 
-from autograder import cache
+from autograder.course import cache
 from autograder.settings import Limits, Settings
 
 

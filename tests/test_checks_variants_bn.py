@@ -18,9 +18,9 @@ from autograder import paths
 from assignments import batchnorm
 
 SPEED_SETTINGS = batchnorm("checks.speed").SETTINGS
-from autograder.judge import grade
+from autograder.grading.judge import grade
 from autograder.settings import Settings
-from autograder.variants import make_variant
+from autograder.build.variants import make_variant
 
 BN = ["bn_forward_train", "bn_forward_test", "bn_backward", "bn_backward_alt"]
 GRADED = [*BN, "ln_forward"]  # one layernorm question, which no variant here touches

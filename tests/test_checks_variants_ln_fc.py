@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from autograder import paths
-from autograder.judge import grade
+from autograder.grading.judge import grade
 from autograder.settings import Settings
-from autograder.variants import append_text, make_variant
+from autograder.build.variants import append_text, make_variant
 
 LN_FC = ["ln_forward", "ln_backward", "fc_net_batchnorm", "fc_net_layernorm"]
 GRADED = [*LN_FC, "bn_forward_train"]  # one batchnorm question, which no variant here touches

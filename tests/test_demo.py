@@ -1,4 +1,4 @@
-"""autograder.demo: the demo submissions make grade grades by default, laid out like the export
+"""autograder.build.demo: the demo submissions make grade grades by default, laid out like the export
 cell's zips, reproducible, and graded as described."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import zipfile
 
 import pytest
 
-from autograder import batch, demo, paths, variants
-from autograder.grades import QUESTIONS
+from autograder import paths
+from autograder.course import batch
+from autograder.build import demo, variants
+from autograder.grading.grades import QUESTIONS
 from autograder.settings import Settings
 
 LAYERS = "cs231n/layers.py"

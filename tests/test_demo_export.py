@@ -1,8 +1,9 @@
-"""autograder.demo_export: the demo as Gradescope's export, with a written assignment's grades."""
+"""autograder.build.demo_export: the demo as Gradescope's export, with a written assignment's grades."""
 
 from __future__ import annotations
 
-from autograder import demo, demo_export, manual_scores, roster
+from autograder.build import demo, demo_export
+from autograder.course import manual_scores, roster
 
 
 def test_the_demo_export_has_every_case_the_loop_must_survive(tmp_path):

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import reference, variants
+from autograder.grading import reference
+from autograder.build import variants
 from autograder.checks.base import CheckFailed, Context
-from autograder.client import WorkerClient
+from autograder.grading.client import WorkerClient
 from assignments import DROPOUT
 
 QUESTIONS = ["dropout_forward_train", "dropout_forward_test", "dropout_backward",

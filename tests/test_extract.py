@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import paths
-from autograder.extract import MAX_FILE_BYTES, kind_of, prepare, safe_parts
+from autograder.grading.extract import MAX_FILE_BYTES, kind_of, prepare, safe_parts
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 

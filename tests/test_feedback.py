@@ -1,11 +1,11 @@
-"""autograder.feedback: what a student reads, in feedback.md and on Gradescope, from hand-made
+"""autograder.grading.feedback: what a student reads, in feedback.md and on Gradescope, from hand-made
 grades."""
 
 from __future__ import annotations
 
 from autograder.checks import QUESTIONS as CHECKS
-from autograder.feedback import feedback_markdown, one_line, overview_markdown, question_markdown
-from autograder.results import gradescope_results
+from autograder.grading.feedback import feedback_markdown, one_line, overview_markdown, question_markdown
+from autograder.grading.results import gradescope_results
 
 
 def first_check_title(question: str) -> str:

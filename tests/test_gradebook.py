@@ -1,10 +1,10 @@
-"""autograder.gradebook.Class: the gradebook's rows from the submissions' rows, per student."""
+"""autograder.course.gradebook.Class: the gradebook's rows from the submissions' rows, per student."""
 
 from __future__ import annotations
 
-from autograder import gradebook
-from autograder.manual_scores import parse
-from autograder.roster import Roster, Student
+from autograder.course import gradebook
+from autograder.course.manual_scores import parse
+from autograder.course.roster import Roster, Student
 
 MANUAL = ("SID,Email,1: Inline Question 1 (2.0 pts),2: Inline Question 2 (2.0 pts)\n"
           "1,a@x,2,1.5\n2,b@x,,\n")

@@ -1,10 +1,10 @@
-"""autograder.grades: scores from weighted checks, and the one serialization of a Grade."""
+"""autograder.grading.grades: scores from weighted checks, and the one serialization of a Grade."""
 
 from __future__ import annotations
 
 import json
 
-from autograder.grades import QUESTIONS, CheckResult, Grade, QuestionResult
+from autograder.grading.grades import QUESTIONS, CheckResult, Grade, QuestionResult
 
 
 def test_points_are_shared_by_weight():

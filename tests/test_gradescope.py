@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradescope, package, paths, pins, sandbox
+from autograder import paths, sandbox
+from autograder.gradescope import package
+from autograder.gradescope import run as entry
+from autograder.build import pins
 from autograder.checks import QUESTIONS
 from uid_reach import uid_level_refused
 
@@ -51,7 +54,7 @@ def export_layout(source_folder, nested=False):
 def test_zip_ships_judge_and_reference_but_not_otter_runner(autograder_zip):
     names = zipfile.ZipFile(autograder_zip).namelist()
     assert "run_autograder" in names and "setup.sh" in names
-    assert "files/autograder/judge.py" in names
+    assert "files/autograder/grading/judge.py" in names
     assert "files/solutions/batchnorm/cs231n/layers.py" in names
     assert "run_otter.py" not in names
 
@@ -181,7 +184,7 @@ def test_a_grader_that_crashes_still_leaves_a_results_json(autograder_zip, tmp_p
     gone), and the student reads that the autograder failed, not that they did."""
     def broken_grader(submission):
         export_layout(paths.SOLUTIONS)(submission)
-        (submission.parent / "source" / "files" / "autograder" / "gradescope.py").unlink()
+        (submission.parent / "source" / "files" / "autograder" / "gradescope" / "run.py").unlink()
     results = run_autograder(autograder_zip, tmp_path, broken_grader)
     assert results["score"] == 0 and results["tests"] == []
     assert results["output"].startswith("The autograder failed before grading your submission")
@@ -192,8 +195,8 @@ def test_instructors_give_their_timeout_and_the_judge_stops_within_it(tmp_path, 
     built = package.build_autograder_zip(tmp_path / "short.zip", time_limit=300)
     shipped = json.loads(zipfile.ZipFile(built).read("files/gradescope.json"))
     assert shipped["grading_seconds"] == pytest.approx(210)
-    monkeypatch.setattr(gradescope, "SHIPPED_SETTINGS", tmp_path / "gradescope.json")
+    monkeypatch.setattr(entry, "SHIPPED_SETTINGS", tmp_path / "gradescope.json")
     (tmp_path / "gradescope.json").write_text(json.dumps(shipped))
-    assert gradescope.grading_seconds() == pytest.approx(210)
+    assert entry.grading_seconds() == pytest.approx(210)
     (tmp_path / "gradescope.json").write_text('{"grading_seconds": "soon"}')
-    assert gradescope.grading_seconds() == gradescope.GRADING_SECONDS  # the default, not a crash
+    assert entry.grading_seconds() == entry.GRADING_SECONDS  # the default, not a crash

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import package, paths, variants
+from autograder import paths
+from autograder.gradescope import package
+from autograder.build import variants
 from autograder.sandbox import reach
 from autograder.checks import QUESTIONS
 import gradescope_container as container

@@ -1,4 +1,4 @@
-"""The handout's helpers (autograder/handout.py, copied next to the notebook): the first cell's
+"""The handout's helpers (autograder/build/handout.py, copied next to the notebook): the first cell's
 requirements check, finding the notebook under any name, and what they tell a student."""
 
 import json
@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import build, handout, manifest, paths, pins
-from autograder.handout import MissingRequirements, NotebookNotFound
+from autograder import manifest, paths
+from autograder.build import assemble, handout, pins
+from autograder.build.handout import MissingRequirements, NotebookNotFound
 
 
 def write_requirements(folder, lines):
@@ -130,7 +131,7 @@ def test_the_handout_carries_its_readme_and_requirements():
     assert ((paths.STUDENT_TEMPLATE / "README.md").read_text()
             == (manifest.current().folder / "README.md").read_text())
     pinned = handout.pinned(paths.STUDENT_TEMPLATE / "requirements.txt")
-    for package in build.STUDENT_PACKAGES:
+    for package in assemble.STUDENT_PACKAGES:
         assert package in pinned, package
     assert "pytest" not in pinned and "tqdm" not in pinned  # the course's tools, not a student's
     constraints = pins.pins(paths.ROOT / "constraints.txt")
@@ -143,13 +144,13 @@ def test_requirements_close_over_dependencies_and_extras(tmp_path):
     constraints.write_text("# header\nA==1\nb_pkg==2\nC==3\nd==4\ne==5\n")
     requires = {"a": ["b-pkg>=1", "c[x] ; python_version >= '3'", "e ; sys_platform == 'nope'"],
                 "b-pkg": [], "c": ["d ; extra == 'x'"], "d": [], "e": []}
-    text = build.student_requirements(constraints, ["a"],
+    text = assemble.student_requirements(constraints, ["a"],
                                       lambda name: requires[pins.canonical(name)])
-    assert text.startswith(build.REQUIREMENTS_HEADER)
-    assert text[len(build.REQUIREMENTS_HEADER):].split() == ["A==1", "b_pkg==2", "C==3", "d==4"]
+    assert text.startswith(assemble.REQUIREMENTS_HEADER)
+    assert text[len(assemble.REQUIREMENTS_HEADER):].split() == ["A==1", "b_pkg==2", "C==3", "d==4"]
     constraints.write_text("A==1\n")
-    with pytest.raises(build.BuildError, match="pins no version of b-pkg, c, d"):
-        build.student_requirements(constraints, ["a"],
+    with pytest.raises(assemble.BuildError, match="pins no version of b-pkg, c, d"):
+        assemble.student_requirements(constraints, ["a"],
                                    lambda name: requires[pins.canonical(name)])
 
 

@@ -18,9 +18,9 @@ import pytest
 
 from autograder import paths, sandbox
 from autograder.checks import QUESTIONS
-from autograder.judge import grade
+from autograder.grading.judge import grade
 from autograder.settings import Limits, Settings
-from autograder.variants import append_text, make_variant
+from autograder.build.variants import append_text, make_variant
 
 LAYERS = paths.STUDENT_FILES["layers.py"]
 FC_NET = paths.STUDENT_FILES["fc_net.py"]

@@ -1,7 +1,6 @@
 """Every target that builds things leaves the committed files as they are: run them in a fresh
 clone of the repository and ask git."""
 
-import os
 import shutil
 import subprocess
 import sys

@@ -1,11 +1,11 @@
-"""autograder.manual_scores: Gradescope's grades CSV of the written questions, matched to
+"""autograder.course.manual_scores: Gradescope's grades CSV of the written questions, matched to
 students."""
 
 from __future__ import annotations
 
 import pytest
 
-from autograder.manual_scores import ManualScoresError, parse
+from autograder.course.manual_scores import ManualScoresError, parse
 
 GRADESCOPE_CSV = """\ufeffFirst Name,Last Name,SID,Email,Sections,Total Score,Max Points,Status,\
 Submission ID,Submission Time,Lateness (H:M:S),View Count,Submission Count,\

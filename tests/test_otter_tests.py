@@ -2,11 +2,12 @@
 
 import pytest
 
-from autograder import otter_tests, paths
+from autograder import paths
+from autograder.grading import otter_tests
 from autograder.checks import QUESTIONS
-from autograder.judge import grade
+from autograder.grading.judge import grade
 from autograder.settings import Settings
-from autograder.variants import make_variant
+from autograder.build.variants import make_variant
 
 ONLY = ["bn_forward_test", "ln_forward"]
 

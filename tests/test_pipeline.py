@@ -1,4 +1,4 @@
-"""autograder.pipeline: one submission, as handed in, to a Grade.
+"""autograder.grading.pipeline: one submission, as handed in, to a Grade.
 
 The package must be found where the export cell puts it (or one folder down), be whole before the
 judge starts a worker, and only the questions the settings ask for appear in the grade, whether it
@@ -11,9 +11,10 @@ import zipfile
 
 import pytest
 
-from autograder import paths, pipeline
+from autograder import paths
+from autograder.grading import pipeline
 from autograder.settings import Limits, Settings
-from autograder.variants import make_variant
+from autograder.build.variants import make_variant
 
 LAYERS = "cs231n/layers.py"
 FC_NET = "cs231n/classifiers/fc_net.py"

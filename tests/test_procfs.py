@@ -1,4 +1,4 @@
-"""Reading the process table from /proc (autograder/procfs.py), on processes started here."""
+"""Reading the process table from /proc (autograder/sandbox/procfs.py), on processes started here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from autograder import procfs
+from autograder.sandbox import procfs
 
 SLEEPER = "import os, sys, time\nif os.fork() == 0:\n    time.sleep(60)\n    os._exit(0)\n" \
           "print('ready', flush=True)\ntime.sleep(60)\n"

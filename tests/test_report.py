@@ -1,4 +1,4 @@
-"""autograder.report: the instructors' report.html, from records of hand-made grades."""
+"""autograder.course.report: the instructors' report.html, from records of hand-made grades."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import base64
 import re
 from pathlib import Path
 
-from autograder import gradebook
+from autograder.course import gradebook
 from autograder.checks import QUESTIONS as CHECKS
-from autograder.grades import QUESTIONS, Grade
-from autograder.report import summarize, write_report
-from autograder.submissions import Submission
+from autograder.grading.grades import QUESTIONS, Grade
+from autograder.course.report import summarize, write_report
+from autograder.course.submissions import Submission
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,13 +10,14 @@ import json
 
 import pytest
 
-from autograder import gradebook, report, results
+from autograder.course import gradebook, report
+from autograder.grading import results
 from assignments import batchnorm
 
 alt_population = batchnorm("alt_population")
-from autograder.judge import grade
+from autograder.grading.judge import grade
 from autograder.settings import Settings
-from autograder.submissions import Submission
+from autograder.course.submissions import Submission
 
 SPEED = "bn_backward_alt_speed"
 

@@ -1,4 +1,4 @@
-"""autograder.roster: Gradescope's export (zip or folder), its Ruby-keyed metadata, and bad metadata
+"""autograder.course.roster: Gradescope's export (zip or folder), its Ruby-keyed metadata, and bad metadata
 (a file that does not parse, missing keys, a folder not in the file, a key without a folder,
 unicode names). Every export is written by the test."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import roster
-from autograder.roster import Student
+from autograder.course import roster
+from autograder.course.roster import Student
 from gradescope_export import METADATA
 
 

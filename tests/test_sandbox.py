@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import paths, procfs, sandbox
+from autograder import paths, sandbox
+from autograder.sandbox import procfs
 from autograder.sandbox import command
 from autograder.sandbox.process import remove_files_of
-from autograder.client import StudentError, WorkerClient
+from autograder.grading.client import StudentError, WorkerClient
 from autograder.settings import Limits
 from uid_reach import uid_level_refused
 

@@ -15,7 +15,7 @@ import pytest
 
 import attack_recipes as attacks
 from autograder import paths, sandbox
-from autograder.client import StudentError, WorkerClient
+from autograder.grading.client import StudentError, WorkerClient
 from autograder.sandbox import command, landlock, levels, reach, seccomp
 from autograder.settings import Limits
 from forensics import random_word

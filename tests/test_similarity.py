@@ -1,4 +1,4 @@
-"""autograder.similarity: copied code ranks first, honest pairs below, the handout never matches.
+"""autograder.course.similarity: copied code ranks first, honest pairs below, the handout never matches.
 
 The population is written here: the reference and three honestly different solutions of the
 layer stubs (the textbook's staged style, a compact keepdims style, a style through explicit sums
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import paths, similarity
-from autograder.submissions import Submission
+from autograder import paths
+from autograder.course import similarity
 
 TEMPLATE = paths.STUDENT_TEMPLATE / paths.PACKAGE_NAME
 
@@ -387,7 +387,7 @@ def test_the_html_shows_at_most_the_highest_pairs(tmp_path):
 
 
 def test_an_existing_report_gets_the_link(tmp_path):
-    from autograder import report
+    from autograder.course import report
 
     out = tmp_path / "out"
     out.mkdir()

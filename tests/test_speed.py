@@ -17,15 +17,17 @@ import numpy as np
 import pytest
 
 from attack_recipes import PRECOMPUTING
-from autograder import paths, reference, sandbox, variants
+from autograder import paths, sandbox
+from autograder.grading import reference
+from autograder.build import variants
 from assignments import batchnorm
 
 alt_body_edit = batchnorm("bench").alt_body_edit
 speed = batchnorm("checks.speed")
 from autograder.checks.base import CheckFailed, Context
 from autograder.checks.timing import TimedWorker
-from autograder.client import WorkerClient
-from autograder.judge import grade
+from autograder.grading.client import WorkerClient
+from autograder.grading.judge import grade
 from autograder.settings import Settings
 
 SPEED = "bn_backward_alt_speed"

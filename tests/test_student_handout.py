@@ -13,13 +13,13 @@ import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from autograder import build, paths
+from autograder import paths
+from autograder.build import assemble
 from autograder.checks import QUESTIONS
-from autograder.written_answers import RenderError, chromium
+from autograder.build.written_answers import RenderError, chromium
 
 RENAMED = "BatchNormalization (1).ipynb"  # what a browser calls a second download
 
@@ -62,7 +62,7 @@ def student(tmp_path_factory):
     """(the unzipped handout, after the notebook ran; the executed notebook; the kernel's
     printed prefix; the fresh environment; seconds to install; seconds to run)."""
     root = tmp_path_factory.mktemp("student")
-    archive = build.zip_folder(paths.STUDENT_TEMPLATE, root / "handout.zip", paths.HANDOUT_TOP)
+    archive = assemble.zip_folder(paths.STUDENT_TEMPLATE, root / "handout.zip", paths.HANDOUT_TOP)
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(root)
     folder = root / paths.HANDOUT_TOP
@@ -132,7 +132,7 @@ def test_the_export_of_a_renamed_notebook_grades_in_full_with_make_grade(student
 
 
 def test_the_export_of_a_renamed_notebook_grades_in_full_on_gradescope(student, tmp_path):
-    from autograder import package
+    from autograder.gradescope import package
     from test_gradescope import run_autograder
 
     (exported,) = student[0].glob("BatchNormalization_*.zip")

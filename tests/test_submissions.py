@@ -1,4 +1,4 @@
-"""autograder.submissions: which entries of a folder are submissions, and their names."""
+"""autograder.course.submissions: which entries of a folder are submissions, and their names."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from autograder.submissions import SubmissionsError, find_submissions
+from autograder.course.submissions import SubmissionsError, find_submissions
 
 
 def test_zips_and_folders_named_as_given_sorted_without_case(tmp_path):

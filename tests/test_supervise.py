@@ -1,13 +1,15 @@
-"""autograder.supervise: a child grades one submission and hands back its Outcome; a child past
+"""autograder.course.supervise: a child grades one submission and hands back its Outcome; a child past
 its deadline is killed with everything it started."""
 
 from __future__ import annotations
 
 import time
 
-from autograder import paths, procfs, supervise
+from autograder import paths
+from autograder.sandbox import procfs
+from autograder.course import supervise
 from autograder.settings import Settings
-from autograder.variants import append_text, make_variant
+from autograder.build.variants import append_text, make_variant
 
 
 def wait(child: supervise.Child, limit: float = 120) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from autograder import paths
 from autograder.checks.timing import TimedWorker
-from autograder.client import WorkerClient
+from autograder.grading.client import WorkerClient
 
 ALT = "cs231n.layers:batchnorm_backward_alt"
 FORWARD = "cs231n.layers:batchnorm_forward"

@@ -1,10 +1,10 @@
-"""autograder.upload: the scores files to upload, from the gradebook's rows."""
+"""autograder.course.upload: the scores files to upload, from the gradebook's rows."""
 
 from __future__ import annotations
 
 import csv
 
-from autograder import upload
+from autograder.course import upload
 
 
 def row(name, sid, email, total, status="ok", **extra):

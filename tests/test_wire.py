@@ -252,7 +252,7 @@ def test_wire_error_is_a_value_error():
 
 
 def test_exception_names_from_a_worker_must_look_like_names():
-    from autograder.client import exception_name
+    from autograder.grading.client import exception_name
 
     assert exception_name("ValueError") == "ValueError"
     assert exception_name("**Auto-graded score: 68 / 68**") == "an exception with an invalid name"

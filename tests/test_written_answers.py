@@ -14,8 +14,9 @@ from nbclient import NotebookClient
 
 from pdf_reading import pdf_pages, pdf_text
 
-from autograder import extract, paths
-from autograder.written_answers import RenderError, chromium, render, select_cells, to_html
+from autograder import paths
+from autograder.grading import extract
+from autograder.build.written_answers import RenderError, chromium, render, select_cells, to_html
 
 
 def solved_notebook():

@@ -1,11 +1,11 @@
-"""autograder.written_pdfs: the graders' PDFs of a whole batch, one per submission and merged."""
+"""autograder.course.written_pdfs: the graders' PDFs of a whole batch, one per submission and merged."""
 
 import shutil
 
 from pdf_reading import pdf_pages, pdf_text
 
 from autograder import paths
-from autograder.written_pdfs import main, render_batch, submission_notebook
+from autograder.course.written_pdfs import main, render_batch, submission_notebook
 
 
 def test_the_notebook_of_a_submission_is_at_its_root_or_one_folder_down(tmp_path):

@@ -5,7 +5,7 @@ used as alt, a per-column loop, a memo, cheats against the rule) is measured man
 real speed check (checks/speed.py), each time in a fresh worker as the judge leaves it:
 
 - alone;
-- beside another grading (a loop of `python -m autograder.judge solutions`);
+- beside another grading (a loop of `python -m autograder.grading.judge solutions`);
 - under half a CPU, Gradescope's default: a cgroup (v1) with a CPU quota of 50 ms per 100 ms,
   which this process and its workers join (needs root; skipped with a note otherwise);
 - as on a CPU without AVX-512: workers restricted to numpy's AVX2 code paths
@@ -31,9 +31,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from autograder import paths, reference, supervise, variants
+from autograder import paths
+from autograder.grading import reference
+from autograder.course import supervise
+from autograder.build import variants
 from autograder.checks.base import CheckFailed, Context
-from autograder.client import WorkerClient
+from autograder.grading.client import WorkerClient
 
 from . import alt_population
 from .checks.algebra import SAME_ALGEBRA, SIMPLIFIED
@@ -66,7 +69,7 @@ def background_grading():
     with its workers (sessions of their own) and remove their folders."""
     loop = ("import subprocess, sys\n"
             "while True:\n"
-            "    subprocess.run([sys.executable, '-m', 'autograder.judge', 'solutions/batchnorm'],"
+            "    subprocess.run([sys.executable, '-m', 'autograder.grading.judge', 'solutions/batchnorm'],"
             " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n")
     with tempfile.TemporaryDirectory(prefix="bn-bench-load-") as folder:
         os.chmod(folder, 0o755)

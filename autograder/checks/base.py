@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from autograder import manifest
-from autograder.client import StudentError, WorkerClient, WorkerLost
+from autograder.grading.client import StudentError, WorkerClient, WorkerLost
 
 
 def target(module: str, name: str) -> str:
@@ -164,7 +164,7 @@ def require_right_output(got, expected, function: str, question: str, what: str,
 @dataclass
 class Context:
     worker: WorkerClient
-    ref: object  # the reference modules, see autograder.reference
+    ref: object  # the reference modules, see autograder.grading.reference
     reference_dir: Path  # the reference package, for checks that run it in a worker of its own
     package_root: Path = Path()  # the student's package, read as text only (for reviews)
     measurements: dict = field(default_factory=dict)  # figures for the report (e.g. a speed ratio)

@@ -3,7 +3,7 @@ one thread.
 
 The speed check's view of a worker, from outside: a `TimedWorker` wraps a `WorkerClient` (duck
 typing: `ensure_started()`, `request()`, and a `process` with `pid`, `uid` and `processes()`)
-and reads everything from /proc (autograder.procfs), so student code cannot fake it. A timed
+and reads everything from /proc (autograder.sandbox.procfs), so student code cannot fake it. A timed
 request's CPU time is the worker's own process's, read before and after the request. Before
 timing, `isolate()` asks the worker to give up starting processes and threads (a hard
 RLIMIT_NPROC of 0 it can never raise), ends what it started earlier, and verifies the result;
@@ -18,7 +18,7 @@ import signal
 import time
 from pathlib import Path
 
-from autograder import procfs
+from autograder.sandbox import procfs
 
 
 class TimedWorker:

@@ -32,7 +32,7 @@ bwrap/setpriv, environment, limits), `landlock` and `seccomp` (confining a worke
 namespaces), `memory` (fitting workers' memory to the container),
 `reach` (at the uid level: what a worker can reach, closed, and its network blocked),
 `process` (starting a worker, killing it and cleaning up).
-What a worker runs is autograder/runtime, copied as a folder; /proc is read by autograder.procfs.
+What a worker runs is autograder/runtime, copied as a folder; /proc is read by autograder.sandbox.procfs.
 """
 
 from autograder.sandbox.levels import (

@@ -13,7 +13,6 @@ killer acts first and may pick any process, the judge included. So:
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 

@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import procfs
+from autograder.sandbox import procfs
 from autograder.sandbox.command import INSIDE, apply_limits, make_scratch, scratch_parent, \
     work_dir, worker_command, worker_environment, worker_uid
 from autograder.sandbox.levels import ADOPTING, NAMESPACED, OWN_UID

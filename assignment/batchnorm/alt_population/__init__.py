@@ -16,7 +16,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import paths, variants
+from autograder import paths
+from autograder.build import variants
 
 FOLDER = Path(__file__).resolve().parent
 

@@ -57,7 +57,7 @@ from autograder.checks.base import (
 from .algebra import SAME_ALGEBRA, SIMPLIFIED, Witness, classify, off_manifold
 from .batchnorm import unpack
 from autograder.checks.timing import TimedWorker
-from autograder.client import StudentError, WorkerClient, WorkerLost
+from autograder.grading.client import StudentError, WorkerClient, WorkerLost
 from autograder.runtime.timed_calls import dout_at, draw_round, next_start
 from .common import layer_target, random_inputs
 

@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import variants
+from autograder.build import variants
 
 FOLDER = Path(__file__).resolve().parent
 LAYERS = "cs231n/layers.py"

@@ -7,8 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.feedback import one_line, overview_markdown, question_markdown
-from autograder.grades import Grade
+from autograder.grading.feedback import one_line, overview_markdown, question_markdown
+from autograder.grading.grades import Grade
 
 
 def gradescope_results(grade: Grade, scores: dict[str, float] | None = None,

@@ -1,6 +1,6 @@
 """The demo submissions as Gradescope would export them, to try the instructor's loop offline.
 
-`python -m autograder.demo_export DEMO DIR` (`make demo-export`) writes, from the demo zips of
+`python -m autograder.build.demo_export DEMO DIR` (`make demo-export`) writes, from the demo zips of
 DEMO (`make demo`), DIR/submissions.zip laid out as Gradescope's "Export Submissions"
 (`assignment_4242_export/submission_metadata.yml` and one `submission_<id>/` folder each: half
 hold the student's zip, half its unzipped files) and DIR/written_scores.csv in the columns of
@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import manifest, paths
-from autograder.demo import write_zip
+from autograder.build.demo import write_zip
 
 TOP = "assignment_4242_export"
 STUDENTS = [  # (name, SID, email), one per demo submission in sorted order, then extras
@@ -103,7 +103,7 @@ def build(demo: Path, destination: Path) -> tuple[Path, Path]:
     files, students = export_files(demo)
     export, written = Path(destination) / "submissions.zip", Path(destination) / "written_scores.csv"
     write_zip(export, files)
-    from autograder.results import write_text_atomic
+    from autograder.grading.results import write_text_atomic
 
     write_text_atomic(written, written_scores_csv(students))
     return export, written

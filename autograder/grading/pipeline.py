@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import extract, judge, manifest
-from autograder.grades import Grade
+from autograder import manifest
+from autograder.grading import extract, judge
+from autograder.grading.grades import Grade
 from autograder.settings import Settings
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from autograder import extract
-from autograder.submissions import Submission, find_submissions, readable, sort_key
+from autograder.grading import extract
+from autograder.course.submissions import Submission, find_submissions, readable, sort_key
 
 METADATA = "submission_metadata.yml"
 SUBMISSION_FOLDER = re.compile(r"submission_[^/]+")

@@ -14,11 +14,12 @@ import time
 import traceback
 from pathlib import Path
 
-from autograder import manifest, reference
+from autograder import manifest
+from autograder.grading import reference
 from autograder.checks import CheckFailed, Context, Question, questions
 from autograder.checks.base import NeedsReview, OutOfTime
-from autograder.client import StudentError, WorkerClient, WorkerLost
-from autograder.grades import OUT_OF_TIME, CheckResult, Grade, QuestionResult
+from autograder.grading.client import StudentError, WorkerClient, WorkerLost
+from autograder.grading.grades import OUT_OF_TIME, CheckResult, Grade, QuestionResult
 from autograder.settings import Settings
 
 UNFINISHED = ("not graded: the {seconds:g} s allowed for grading this submission ran out before "

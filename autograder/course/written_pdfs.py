@@ -5,10 +5,10 @@ them, taken out of zips as safely as grading does), OUT/<submission>/written_ans
 under a line naming the submission; OUT/written_answers.pdf merges them all in gradebook order
 (poppler's pdfunite). A submission that cannot be taken out gets a one-page PDF saying why.
 
-Rendering one notebook is autograder.written_answers' job (the file the handout also gets); this
+Rendering one notebook is autograder.build.written_answers' job (the file the handout also gets); this
 module is graders-only and is never copied next to the notebook.
 
-    python -m autograder.written_pdfs SUBMISSIONS OUT      (make pdfs SUBMISSIONS=... OUT=...)
+    python -m autograder.course.written_pdfs SUBMISSIONS OUT      (make pdfs SUBMISSIONS=... OUT=...)
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import extract, paths, roster
-from autograder.gradebook import folder_of
-from autograder.submissions import Submission, SubmissionsError
-from autograder.written_answers import (PDF_NAME, RenderError, html_to_pdf, notice,
+from autograder import paths
+from autograder.grading import extract
+from autograder.course import roster
+from autograder.course.gradebook import folder_of
+from autograder.course.submissions import Submission, SubmissionsError
+from autograder.build.written_answers import (PDF_NAME, RenderError, html_to_pdf, notice,
                                         read_or_notice, select_cells, to_html)
 
 

@@ -24,9 +24,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import manifest, otter_tests, paths, pins
-from autograder.gradescope import VISIBILITIES
-from autograder.build import ZIP_TIMESTAMP, BuildError
+from autograder import manifest, paths
+from autograder.grading import otter_tests
+from autograder.build import pins
+from autograder.gradescope.run import VISIBILITIES
+from autograder.build.assemble import ZIP_TIMESTAMP, BuildError
 
 ZIP_NAME = "autograder.zip"  # in dist/<assignment>/
 
@@ -44,7 +46,7 @@ ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-{ENVIRONMENT_PREFIX}/bin/python}}"
 status=0
 if [ -x "$PYTHON" ]; then
-  cd "$ROOT/source/files" && "$PYTHON" -m autograder.gradescope --root "$ROOT" || status=$?
+  cd "$ROOT/source/files" && "$PYTHON" -m autograder.gradescope.run --root "$ROOT" || status=$?
 else
   echo "no Python at $PYTHON: setup.sh did not finish building the environment" >&2
   status=127
@@ -88,7 +90,7 @@ bash "$SOURCE/miniforge.sh" -b -p "$PREFIX"
 chmod o+x /root
 
 # The image works: the judge imports, the sandbox's tools are there.
-cd "$SOURCE/files" && "{ENVIRONMENT_PREFIX}/bin/python" -c "import autograder.gradescope"
+cd "$SOURCE/files" && "{ENVIRONMENT_PREFIX}/bin/python" -c "import autograder.gradescope.run"
 command -v bwrap setpriv
 """
 

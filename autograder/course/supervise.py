@@ -1,6 +1,6 @@
 """Grade one submission in a child process of its own, and never let it outlive its deadline.
 
-The batch starts one child per submission (`python -m autograder.supervise`, its own session, a
+The batch starts one child per submission (`python -m autograder.course.supervise`, its own session, a
 private temporary folder); the child grades through the pipeline and writes its `Outcome` as JSON.
 The judge stops by itself when the submission's time is up (settings.timeout), keeping the
 verdicts reached; a child still running KILL_GRACE seconds later is killed together with every
@@ -24,8 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import paths, pipeline, procfs, results
-from autograder.grades import Grade
+from autograder import paths
+from autograder.grading import pipeline, results
+from autograder.sandbox import procfs
+from autograder.grading.grades import Grade
 from autograder.settings import Settings
 
 LOG_TAIL_BYTES = 20_000
@@ -73,7 +75,7 @@ def start(name: str, source: Path, settings: Settings, scratch: Path) -> Child:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.ROOT), env.get("PYTHONPATH")]))
     with open(scratch / "child.log", "wb") as log:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "autograder.supervise", "--source", str(Path(source).resolve()),
+            [sys.executable, "-m", "autograder.course.supervise", "--source", str(Path(source).resolve()),
              "--result", str(scratch / "result.json"), "--settings", settings.to_json(),
              "--parent", str(os.getpid())],
             cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -161,7 +163,7 @@ def die_with_parent(parent: int) -> None:
 
 def child_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade one submission for make grade (started "
-                                                 "by autograder.batch, not by hand).")
+                                                 "by autograder.course.batch, not by hand).")
     parser.add_argument("--source", type=Path, required=True)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--settings", type=Settings.from_json, required=True)

@@ -21,10 +21,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import manifest, otter_tests, pipeline, results, sandbox
+from autograder import manifest, sandbox
+from autograder.grading import otter_tests, pipeline, results
 from autograder.settings import Limits, Settings
 
-SOURCE = Path(__file__).resolve().parent.parent.parent  # /autograder/source
+SOURCE = Path(__file__).resolve().parents[3]  # /autograder/source (files/autograder/gradescope/run.py)
 # Written by `make autograder VISIBILITY=...`: when students see the per-question tests.
 SHIPPED_SETTINGS = SOURCE / "files" / "gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -82,7 +83,7 @@ def run(root: Path, reference_dir: Path | None = None) -> dict:
 
 def has_written_answers(submission: Path) -> bool:
     """Whether the upload holds the written answers' PDF (at its root or one folder down)."""
-    from autograder.written_pdfs import PDF_NAME
+    from autograder.course.written_pdfs import PDF_NAME
 
     return any(submission.glob(PDF_NAME)) or any(submission.glob(f"*/{PDF_NAME}"))
 

@@ -1,7 +1,7 @@
 """Benchmark `make grade` against a sequential loop of plain `otter run` (`make bench-grade`).
 
 Both grade copies of the same reference submission, in the same run, on the same machine:
-`make grade`'s batch (autograder.batch.grade_folder, JOBS parallel gradings) and one
+`make grade`'s batch (autograder.course.batch.grade_folder, JOBS parallel gradings) and one
 `otter run -a <the built autograder zip>` per submission, one after the other (otter executes the
 whole notebook of each submission). Also reported, as a floor: the start-up of Python with numpy,
 and the CPU time one grading really uses (judge and workers together).
@@ -20,7 +20,11 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder import batch, demo, judge, package, paths
+from autograder import paths
+from autograder.course import batch
+from autograder.build import demo
+from autograder.grading import judge
+from autograder.gradescope import package
 
 
 # The notebook's helpers, beside it in the student's folder: otter run executes the notebook,

@@ -12,8 +12,8 @@ folder `assignment/<name>/` and the course's package) into the generated folders
 The notebook's question cells get their points from the assignment's manifest (one declaration:
 a cell that states other points stops the build).
 
-Both also get generated copies of `autograder/written_answers.py` (the export cell renders the
-written answers' PDF with it) and `autograder/handout.py` (the first cell's requirements check and
+Both also get generated copies of `autograder/build/written_answers.py` (the export cell renders the
+written answers' PDF with it) and `autograder/build/handout.py` (the first cell's requirements check and
 the export cell), since the handout has no `autograder` package, and `requirements.txt`: the
 student-side packages, closed over their dependencies and pinned as `constraints.txt` pins them.
 The student template also gets the handout's README (`assignment/<name>/README.md`). An executed
@@ -40,7 +40,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import manifest, notebooks, paths, pins
+from autograder import manifest, paths
+from autograder.build import notebooks, pins
 
 BEGIN_MARKER = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?:[ \t]+(?P<tag>\w+))?[ \t]*$")
 END_MARKER = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION[ \t]*$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.extract import IGNORED_PARTS
+from autograder.grading.extract import IGNORED_PARTS
 
 
 class SubmissionsError(Exception):

@@ -21,7 +21,7 @@ zip. So this file renders one notebook only, needs nothing beyond what a student
 nbformat; latex2mathml for drawn formulas) and imports no module of the project
 (tests/test_build.py checks every import of the handout's copy).
 
-    python -m autograder.written_answers NOTEBOOK PDF      (make pdf NOTEBOOK=... PDF=...)
+    python -m autograder.build.written_answers NOTEBOOK PDF      (make pdf NOTEBOOK=... PDF=...)
     python written_answers.py NOTEBOOK PDF                 (in the handout)
 """
 

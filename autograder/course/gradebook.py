@@ -19,12 +19,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import results, upload
-from autograder.feedback import feedback_markdown
-from autograder.grades import Grade, questions
-from autograder.manual_scores import ManualScores, written_questions
-from autograder.roster import Roster, Student
-from autograder.submissions import Submission, readable, sort_key
+from autograder.grading import results
+from autograder.course import upload
+from autograder.grading.feedback import feedback_markdown
+from autograder.grading.grades import Grade, questions
+from autograder.course.manual_scores import ManualScores, written_questions
+from autograder.course.roster import Roster, Student
+from autograder.course.submissions import Submission, readable, sort_key
 
 GRADEBOOK = "grades.csv"
 RECORD = "results.json"

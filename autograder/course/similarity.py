@@ -15,7 +15,7 @@ tokens. OUT/similarity.html is copydetect's report (the pairs above THRESHOLD, a
 highest, the matched regions side by side), with the roster's names in place of file names and a style that shows the code
 side by side without a network. An existing OUT/report.html gets a link to it.
 
-    python -m autograder.similarity SUBMISSIONS OUT [--reference DIR] [--threshold 0.3]
+    python -m autograder.course.similarity SUBMISSIONS OUT [--reference DIR] [--threshold 0.3]
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import extract, paths, roster
-from autograder.gradebook import SIMILARITY_CSV, SIMILARITY_HTML
-from autograder.results import write_text_atomic
-from autograder.submissions import Submission, SubmissionsError, find_submissions
+from autograder import paths
+from autograder.grading import extract
+from autograder.course import roster
+from autograder.course.gradebook import SIMILARITY_CSV, SIMILARITY_HTML
+from autograder.grading.results import write_text_atomic
+from autograder.course.submissions import Submission, SubmissionsError, find_submissions
 
 # copydetect's k-gram length (characters of the abstracted token stream) and its guarantee
 # threshold (equal: every shared k-gram is a fingerprint). Calibrated in tests/test_similarity.py.
@@ -209,14 +211,14 @@ def run(submissions: Path, out: Path, reference: Path | None = None,
         f"code.</p>{not_compared_html(entries)}</body></html>")
     write_text_atomic(out / SIMILARITY_CSV, csv_text(pairs))
     write_text_atomic(out / SIMILARITY_HTML, page)
-    from autograder.report import refresh_similarity
+    from autograder.course.report import refresh_similarity
 
     refresh_similarity(out)
     return pairs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.similarity",
+    parser = argparse.ArgumentParser(prog="python -m autograder.course.similarity",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path,
                         help="a folder of submissions or a Gradescope export (zip or folder)")

@@ -23,10 +23,10 @@ from collections import Counter
 from pathlib import Path
 
 from autograder import manifest
-from autograder.gradebook import REPORT, SIMILARITY_CSV, SIMILARITY_HTML
-from autograder.manual_scores import written_questions
-from autograder.grades import questions
-from autograder.results import write_text_atomic
+from autograder.course.gradebook import REPORT, SIMILARITY_CSV, SIMILARITY_HTML
+from autograder.course.manual_scores import written_questions
+from autograder.grading.grades import questions
+from autograder.grading.results import write_text_atomic
 
 THRESHOLD_SUFFIX = "_threshold"  # a measurement's threshold: <name>_threshold
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from otter.test_files.exception_test import ExceptionTestFile
 
 from autograder.checks import questions
-from autograder.judge import Grade
+from autograder.grading.judge import Grade
 
 TEMPLATE = '''\
-"""{title}: every test case asks the trusted judge (autograder.judge) for one check's verdict."""
+"""{title}: every test case asks the trusted judge (autograder.grading.judge) for one check's verdict."""
 
 from otter.test_files import test_case
 

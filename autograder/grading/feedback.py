@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from autograder import manifest
-from autograder.grades import Grade, QuestionResult
+from autograder.grading.grades import Grade, QuestionResult
 
 # Markdown's formatting characters; "_" only where it could start or end emphasis (not inside
 # a name such as batchnorm_forward, which stays readable in the raw file).

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from autograder import (gradebook, manifest, manual_scores, paths, pipeline, roster, sandbox,
                         supervise, upload)
-from autograder.cache import cache_key
-from autograder.grades import questions
-from autograder.judge import not_graded
+from autograder.course.cache import cache_key
+from autograder.grading.grades import questions
+from autograder.grading.judge import not_graded
 from autograder.settings import REVIEW_CHOICES, Settings
-from autograder.submissions import Submission, SubmissionsError
+from autograder.course.submissions import Submission, SubmissionsError
 
 
 # The status of a grading killed KILL_GRACE after its time limit (its judge was stuck).
@@ -247,7 +247,7 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
             used = [record for record in used if record is not None]
             uploaded = upload.write_scores(out, students)
             if report:
-                from autograder.report import write_report
+                from autograder.course.report import write_report
 
                 write_report(used, out, sandbox=protections.summary, students=students,
                              people=people, uploaded=uploaded)
@@ -298,7 +298,7 @@ def positive(kind):
 def parser() -> argparse.ArgumentParser:
     defaults = Settings()
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.batch",
+        prog="python -m autograder.course.batch",
         description="Grade every *.zip and sub-directory of a folder of submissions into a "
                     "gradebook (OUT/grades.csv), per-submission results.json and feedback.md, "
                     "and a report (OUT/report.html). Reruns skip what is already graded.")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import manifest
-from autograder.results import write_text_atomic
+from autograder.grading.results import write_text_atomic
 
 GRADESCOPE = "scores_gradescope.csv"
 CANVAS = "scores_canvas.csv"

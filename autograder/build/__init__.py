@@ -1,0 +1,1 @@
+"""Building an assignment: the student template, the solutions, the handout and the demo submissions, from assignment/<name>/."""

@@ -1,0 +1,1 @@
+"""Measurement: the throughput benchmark against otter's own loop."""
