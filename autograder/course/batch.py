@@ -26,8 +26,9 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import (gradebook, manifest, manual_scores, paths, pipeline, roster, sandbox,
-                        supervise, upload)
+from autograder import manifest, paths, sandbox
+from autograder.course import gradebook, manual_scores, roster, supervise, upload
+from autograder.grading import pipeline
 from autograder.course.cache import cache_key
 from autograder.grading.grades import questions
 from autograder.grading.judge import not_graded

@@ -3,28 +3,27 @@
 Both grade copies of the same reference submission, in the same run, on the same machine:
 `make grade`'s batch (autograder.course.batch.grade_folder, JOBS parallel gradings) and one
 `otter run -a <the built autograder zip>` per submission, one after the other (otter executes the
-whole notebook of each submission). Also reported, as a floor: the start-up of Python with numpy,
-and the CPU time one grading really uses (judge and workers together).
+whole notebook of each submission). Then the floor (floor.py: a fresh interpreter importing
+numpy, plus the checks' own arithmetic on the reference) and each cost as a multiple of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
+import statistics
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
-from autograder import paths
+from autograder import manifest, paths
 from autograder.course import batch
 from autograder.build import demo
-from autograder.grading import judge
 from autograder.gradescope import package
+from autograder.measure import floor
 
 
 # The notebook's helpers, beside it in the student's folder: otter run executes the notebook,
@@ -72,26 +71,27 @@ def seconds_per_submission_otter(zips: list[Path], autograder_zip: Path,
     return statistics.mean(times), codes
 
 
-def numpy_startup_seconds(repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.monotonic()
-        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
-        times.append(time.monotonic() - start)
-    return statistics.median(times)
-
-
-def grading_cpu_seconds() -> float:
-    """CPU time of one in-process grading of the reference: the judge and its workers."""
-    before_self = resource.getrusage(resource.RUSAGE_SELF)
-    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    judge.grade(paths.SOLUTIONS)
-    after_self = resource.getrusage(resource.RUSAGE_SELF)
-    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return sum(getattr(after, field) - getattr(before, field)
-               for before, after in ((before_self, after_self),
-                                     (before_children, after_children))
-               for field in ("ru_utime", "ru_stime"))
+def print_floor(batch_seconds: float) -> None:
+    """The floor (floor.py) and each cost beside it, as a ratio."""
+    startup = floor.numpy_startup_seconds()
+    in_process = floor.in_process_questions()
+    arithmetic = floor.checks_seconds(in_process)
+    lowest = startup + arithmetic
+    timed = tuple(q.name for q in manifest.current().graded_questions() if q.name not in in_process)
+    print(f"floor: {lowest:.2f} s = Python + numpy start-up {startup:.2f} s + the checks' "
+          f"arithmetic on the reference, in process, {arithmetic:.2f} s"
+          + (f" (all questions but {', '.join(timed)}, which time a worker process)"
+             if timed else ""))
+    whole = floor.grading_seconds()
+    print(f"a whole grading (judge, sandboxed workers): {whole:.2f} s = {whole / lowest:.1f}x "
+          "the floor")
+    print(f"make grade per submission: {batch_seconds:.2f} s = {batch_seconds / lowest:.1f}x "
+          "the floor")
+    same = floor.grading_seconds(in_process)
+    print(f"the floor's questions, sandboxed: {same:.2f} s = {same / lowest:.1f}x the floor")
+    if timed:
+        alone = floor.grading_seconds(timed)
+        print(f"{', '.join(timed)} alone: {alone:.2f} s = {alone / startup:.1f}x the start-up")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,9 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                                                      folder)
         print(f"otter run -a, sequential: {theirs:.2f} s per submission "
               f"({args.otter_runs} submissions, exit codes {codes})", flush=True)
-        print(f"make grade is {theirs / ours:.1f}x faster")
-        print(f"floor: Python + numpy start-up {numpy_startup_seconds():.2f} s; CPU of one "
-              f"grading (judge and workers) {grading_cpu_seconds():.2f} s")
+        print(f"make grade is {theirs / ours:.1f}x faster than the otter run loop")
+        print_floor(ours)
     return 0
 
 
