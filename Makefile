@@ -34,7 +34,7 @@ solutions: $(STAMP) template ## Execute the solved notebook in solutions/ when i
 	$(PY) -m autograder.build.notebooks $(if $(FORCE),,--if-stale) solutions/$(ASSIGNMENT)
 
 handout: $(STAMP) template ## Zip student_template/<name>/ into dist/<name>/ for students (its README.md and requirements.txt included)
-	$(PY) -c 'from autograder import build, manifest; print("wrote", build.handout_zip(manifest.current()))'
+	$(PY) -c 'from autograder import manifest; from autograder.build import assemble; print("wrote", assemble.handout_zip(manifest.current()))'
 
 autograder: $(STAMP) ## Build the Gradescope autograder zip into dist/<name>/autograder.zip (VISIBILITY=visible|after_due_date|after_published|hidden, TIME_LIMIT=<Gradescope timeout, s>)
 	$(PY) -m autograder.gradescope.package $(if $(VISIBILITY),--visibility $(VISIBILITY)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
