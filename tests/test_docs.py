@@ -136,8 +136,9 @@ def test_every_relative_link_reaches_a_file_and_heading(page):
             path, _, anchor = link.partition("#")
             target = (page.parent / path).resolve() if path else page
             if not target.exists():
-                problems.append(f"[...]({link}): {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} "
-                                "does not exist; correct the path (relative to the page)")
+                shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
+                problems.append(f"[...]({link}): {shown} does not exist; correct the path "
+                                "(relative to the page)")
                 continue
             if anchor and target.suffix == ".md" and anchor not in anchors(target):
                 problems.append(f"[...]({link}): {page_name(target)} has no heading with anchor "
