@@ -21,7 +21,7 @@ grader without it is a failure here, not a skip; a non-root one skips (its prote
 by design). tests/test_attacks_fallback.py grades small batches with BN_SANDBOX=off: what limits
 and cleanup alone must still contain.
 
-The README's table "Attacks and their outcomes" (section "Sandbox: what student code can reach")
+The table "Attacks and their outcomes" of docs/sandbox.md
 lists the attacks and what each must come to. Among them: a control (`zeros everywhere`: layers
 that return zeros of the right shapes, which the lying attacks build on) and two subtler attacks
 on the speed check (precomputing when the judge's dout is drawn; deferring the work past the

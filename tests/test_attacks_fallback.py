@@ -1,7 +1,7 @@
 """The adversarial suite without namespaces (BN_SANDBOX=off, the `limits` level).
 
-What limits, timeouts and cleanup alone must still contain (README, "Sandbox: what student code
-can reach"): an infinite loop, a memory bomb, a fork flood and a disk filler in one small batch,
+What limits, timeouts and cleanup alone must still contain (docs/sandbox.md, "Levels" and "Limits at
+every level"): an infinite loop, a memory bomb, a fork flood and a disk filler in one small batch,
 and detached daemons that no longer point at their worker. The attacks are tests/attacks/'s
 (attack_recipes.FALLBACK and DETACHED_DAEMONS); what is left behind is checked by
 tests/forensics.py, as for the `full` level's batch (tests/test_attacks.py).
@@ -86,7 +86,7 @@ def test_fallback_detached_daemons_are_gone_after_grading(tmp_path, sandbox_off)
     """BN_SANDBOX=off, the reference with 3 detached daemons started at import (double fork,
     new session, cwd /, exec'd as sleep: nothing points at the worker any more): bn_forward_train
     still scores 10, and when the submission is done no daemon is left (every process it
-    started is gone, at every level: README, "Attacks and their outcomes", the judge adopts
+    started is gone, at every level: docs/sandbox.md, "Attacks and their outcomes", the judge adopts
     orphans as a subreaper and kills them)."""
     submissions, out, scratch = tmp_path / "submissions", tmp_path / "out", tmp_path / "build"
     token = random_word()

@@ -1,6 +1,7 @@
 """The hidden batchnorm checks against the mistakes students really make.
 
-README, "Questions and points": every failing check names a recognizable mistake when it sees one.
+docs/batchnorm.md, "Questions and points": every failing check names a recognizable mistake
+when it sees one.
 
 Each variant is the reference package with one real student mistake written into it. Grading it
 must cost points on the question where the mistake lives (and only on questions that depend on

@@ -120,7 +120,7 @@ def layernorm_backward(dout, cache):
 '''
 
 # As real students write it: ln_param itself handed to batchnorm_forward, which then holds a
-# mode and running averages that layernorm never reads (not a mistake: README, decided cases).
+# mode and running averages that layernorm never reads (not a mistake: a decided case).
 TRANSPOSED_ON_LN_PARAM = TRANSPOSED_LAYERNORM.replace(
     """    x_hat_t, bn_cache = batchnorm_forward(x.T, np.ones(N), np.zeros(N),
                                           {"mode": "train", "eps": eps})""",

@@ -300,7 +300,7 @@ def test_layernorm_train_and_test_identical_and_param_untouched():
         np.testing.assert_array_equal(original, kept)
 
 
-# ----------- canonical figures (README, "Canonical figures of a correct solution")
+# ----------- canonical figures (docs/batchnorm.md, "Figures of a correct solution")
 
 
 def test_canonical_batchnorm_forward_figures():
