@@ -46,12 +46,15 @@ from autograder import manifest, paths, sandbox
 from autograder.course import batch, gradebook
 from autograder.grading import otter_tests
 from autograder.checks import QUESTIONS
+
 from assignments import batchnorm
 
 speed_check_module = batchnorm("checks.speed")
 from forensics import (FULL, TOTAL, Listeners, World, expected_out_files, listing,
                        local_addresses, look_after, open_up, random_word, take_before,
                        tamper_canary)
+
+pytestmark = pytest.mark.alone  # it inspects /tmp and / for what attacks leave behind
 
 BATCH_TIMEOUT = 120.0
 

@@ -18,12 +18,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 import attack_recipes as attacks
 from attack_recipes import REFERENCE, SETTINGS, TEMPLATE, build_submissions
 from autograder import paths, sandbox
 from autograder.course import batch, gradebook
 from forensics import (FULL, World, expected_out_files, look_after, random_word,
                        stray_processes, take_before, wait_for_no_strays)
+
+pytestmark = pytest.mark.alone  # it inspects /tmp and / for what attacks leave behind
 
 
 def offline_intel(root: Path, submissions: Path, out: Path, token: str) -> attacks.Intel:

@@ -12,6 +12,8 @@ from autograder import paths
 
 # The targets that write files: generated folders, zips, the demo, the gradebook.
 BUILDING_TARGETS = ["handout", "template", "solutions", "assign", "autograder", "demo", "grade"]
+# The second assignment's, but for executing its notebook (the first's `assign` covers that path).
+DROPOUT_TARGETS = ["template", "handout", "autograder", "demo", "grade"]
 
 
 def run(command, cwd, timeout=900):
@@ -37,9 +39,13 @@ def test_building_targets_leave_committed_files_unchanged(clone, tmp_path):
     python = Path(sys.executable)
     make = ["make", "--no-print-directory", f"PY={python}", f"STAMP={stamp}",
             f"VENV={tmp_path / 'no-venv'}"]
-    for target in BUILDING_TARGETS:
-        run([*make, target], cwd=clone)
+    runs = [(target, []) for target in BUILDING_TARGETS]
+    runs += [(target, ["ASSIGNMENT=dropout"]) for target in DROPOUT_TARGETS]
+    for target, variables in runs:
+        run([*make, target, *variables], cwd=clone)
         status = run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone)
-        assert status == "", f"`make {target}` changed committed files:\n{status}"
-    assert (clone / "dist" / "BatchNormalization-student.zip").is_file()
-    assert (clone / "grades" / "grades.csv").is_file()
+        assert status == "", f"`make {target} {' '.join(variables)}` changed committed files:\n{status}"
+    for name, handout in (("batchnorm", "BatchNormalization"), ("dropout", "Dropout")):
+        assert (clone / "dist" / name / f"{handout}-student.zip").is_file()
+        assert (clone / "dist" / name / "autograder.zip").is_file()
+        assert (clone / "grades" / name / "grades.csv").is_file()
