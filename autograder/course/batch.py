@@ -26,11 +26,13 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import (gradebook, manifest, manual_scores, paths, pipeline, roster, sandbox,
-                        supervise, upload)
+from autograder import manifest, paths, sandbox
+from autograder.course import gradebook, manual_scores, roster, supervise, upload
+from autograder.grading import pipeline
 from autograder.course.cache import cache_key
 from autograder.grading.grades import questions
 from autograder.grading.judge import not_graded
+from autograder.sandbox import procfs
 from autograder.settings import REVIEW_CHOICES, Settings
 from autograder.course.submissions import Submission, SubmissionsError
 
@@ -167,7 +169,7 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
                 report: bool) -> BatchResult:
     """grade_folder, once the submissions and who they are are known."""
     begin = time.monotonic()
-    jobs = max(1, jobs or len(os.sched_getaffinity(0)))
+    jobs = max(1, jobs or procfs.cpu_count())
     check_questions(settings)
     try:
         protections = sandbox.protections()
@@ -318,7 +320,7 @@ def parser() -> argparse.ArgumentParser:
                              "(default: %(default)s)")
     parser.add_argument("--jobs", type=positive(int), default=None,
                         help="submissions graded at the same time (default: the number of "
-                             f"cores, here {len(os.sched_getaffinity(0))})")
+                             f"CPUs this process may use, here {procfs.cpu_count()})")
     parser.add_argument("--timeout", type=positive(float), default=defaults.timeout,
                         help="wall-clock seconds allowed for grading one submission; when they "
                              "run out the verdicts reached so far stand and the unfinished "
