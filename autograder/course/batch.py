@@ -7,8 +7,9 @@ graded in a child process of its own, in parallel, under a wall-clock timeout (s
 record and feedback go to OUT/<submission>/ and OUT/grades.csv is rewritten after each one
 (gradebook.py), so an interrupted run leaves OUT consistent. The next run skips every submission
 whose record carries the same cache key (cache.py) and grades the rest. OUT/report.html closes the
-run (report.py), and OUT/scores_gradescope.csv and OUT/scores_canvas.csv the scores to upload
-(upload.py). `--manual` merges the written questions' scores (manual_scores.py).
+run (report.py), and, given Canvas's gradebook export (`--canvas`), OUT/scores_canvas.csv the
+scores to import into Canvas (upload.py). `--manual` merges the written questions' scores
+(manual_scores.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from autograder import manifest, paths, sandbox
 from autograder.course import gradebook, manual_scores, roster, supervise, upload
 from autograder.grading import pipeline
 from autograder.course.cache import cache_key
+from autograder.course.manual_scores import written_questions
 from autograder.grading.grades import questions
 from autograder.grading.judge import not_graded
 from autograder.sandbox import procfs
@@ -139,7 +141,8 @@ def check_questions(settings: Settings) -> None:
 
 def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
                  jobs: int | None = None, only: str | None = None, progress: bool = True,
-                 report: bool = True, manual: Path | None = None) -> BatchResult:
+                 report: bool = True, manual: Path | None = None,
+                 canvas: Path | None = None) -> BatchResult:
     """Grade every submission of `submissions` (a folder, or a Gradescope export zip or folder)
     into `out`; return the gradebook and timings.
 
@@ -147,11 +150,14 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
     regrades exactly that one, whatever the cache says, and keeps the other rows as they are.
     `settings.questions` restricts grading to some questions (all by default). `manual` is
     Gradescope's grades CSV of the written questions, merged into the gradebook and feedback.
+    `canvas` is Canvas's gradebook export: the scores are written on its rows for Canvas's
+    import (upload.py). Both are read before anything is graded.
     """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     try:
         people = gradebook.Class(manual=manual_scores.read(manual) if manual else None)
-    except manual_scores.ManualScoresError as error:
+        canvas_export = upload.read_canvas(canvas) if canvas else None
+    except (manual_scores.ManualScoresError, upload.UploadError) as error:
         raise BatchError(str(error)) from None
     with contextlib.ExitStack() as stack:
         try:
@@ -161,12 +167,12 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
         if export is not None:
             people.roster = export.roster
         return grade_found(found, submissions, out, people, settings, jobs, only, progress,
-                           report)
+                           report, canvas_export)
 
 
 def grade_found(found: list[Submission], submissions: Path, out: Path, people: gradebook.Class,
                 settings: Settings, jobs: int | None, only: str | None, progress: bool,
-                report: bool) -> BatchResult:
+                report: bool, canvas: upload.CanvasExport | None = None) -> BatchResult:
     """grade_folder, once the submissions and who they are are known."""
     begin = time.monotonic()
     jobs = max(1, jobs or procfs.cpu_count())
@@ -247,7 +253,8 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
                 if record is not None:
                     gradebook.refresh_feedback(out, submission, record, people)
             used = [record for record in used if record is not None]
-            uploaded = upload.write_scores(out, students)
+            uploaded = upload.write_scores(out, students, canvas, list(questions()),
+                                           list(written_questions()) if people.manual else [])
             if report:
                 from autograder.course.report import write_report
 
@@ -314,6 +321,11 @@ def parser() -> argparse.ArgumentParser:
                         help="Gradescope's grades CSV of the written assignment: its question "
                              "columns become the manifest's written questions in grades.csv, the feedback "
                              "and the report, matched by email or SID")
+    parser.add_argument("--canvas", type=Path, default=None,
+                        help="Canvas's gradebook export (Grades > Export): OUT/scores_canvas.csv "
+                             "gets its rows with the programming score (and the written one, "
+                             "in its own column), matched by email or SID; the refused, "
+                             "unmatched and unscored are listed in OUT/scores_canvas.txt")
     parser.add_argument("--out", type=Path, default=paths.ROOT / "grades" / manifest.current().name,
                         help="output folder: grades.csv, report.html, and one folder per "
                              "submission with results.json and feedback.md "
@@ -369,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Memory: {memory_note}.", file=sys.stderr, flush=True)
         result = grade_folder(args.submissions, args.out, settings, args.jobs, args.only,
                               progress=not args.no_progress, report=not args.no_report,
-                              manual=args.manual)
+                              manual=args.manual, canvas=args.canvas)
     except (BatchError, sandbox.SandboxError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -400,9 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out / gradebook.GRADEBOOK}" + ("" if args.no_report else
                                                    f" and {out / gradebook.REPORT}"))
     if result.upload.paths:
-        print("the scores to upload: " + ", ".join(map(str, result.upload.paths)))
-        for reason in result.upload.left_out:
-            print(f"  not in the upload files: {reason}")
+        print("Canvas: " + ", ".join(map(str, result.upload.paths)))
+        for line in result.upload.lines():
+            print(f"  {line}")
+    elif people.roster is not None:
+        print(result.upload.note)
     return 0
 
 

@@ -36,7 +36,7 @@ WORK = ".work"  # the running batch's private folders, inside OUT (removed at th
 LOCK = ".lock"
 SIMILARITY_CSV = "similarity.csv"
 SIMILARITY_HTML = "similarity.html"
-RESERVED = {GRADEBOOK, REPORT, WORK, LOCK, upload.GRADESCOPE, upload.CANVAS, SIMILARITY_CSV,
+RESERVED = {GRADEBOOK, REPORT, WORK, LOCK, upload.CANVAS, upload.CANVAS_NOTES, SIMILARITY_CSV,
             SIMILARITY_HTML}
 NOT_GRADED = "not graded yet"
 IDENTITY = ("name", "sid", "email")
@@ -219,7 +219,7 @@ def sweep(out: Path, submissions: list[Submission]) -> None:
     """Remove what a killed run left behind: its work folder and half-written temporary files."""
     shutil.rmtree(Path(out) / WORK, ignore_errors=True)
     temporary = re.compile(r"^\.(grades\.csv|report\.html|results\.json|feedback\.md|"
-                           r"grader-error\.log|scores_gradescope\.csv|scores_canvas\.csv)\..+")
+                           r"grader-error\.log|scores_canvas\.csv|scores_canvas\.txt)\..+")
     for folder in [Path(out), *(folder_of(out, s) for s in submissions)]:
         if folder.is_dir():
             for file in folder.iterdir():
