@@ -17,7 +17,7 @@ score of the student matched to it:
 programming score: the auto-graded questions only) and, when written scores were merged,
 `<title> (written)`: separate columns, so that Canvas never counts the written questions twice
 (once in the programming total, once in their own assignment). A column already in the export
-under that name (`Batch Normalization (autograded) (12345)`, as Canvas heads it) is reused, so
+under that name (`<title> (autograded) (12345)`, as Canvas heads it) is reused, so
 the import updates it instead of creating another. `OUT/scores_canvas.txt`, beside it, lists
 what was refused, unmatched or left out.
 
