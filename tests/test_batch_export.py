@@ -172,16 +172,36 @@ def test_the_batch_prints_the_canvas_summary(graded, capsys, tmp_path):
     assert "  graded, in no Canvas row: No Email (SID 2024005)" in printed
 
 
-def test_a_rerun_without_manual_scores_is_cached_and_drops_them(graded, tmp_path):
+def test_a_rerun_without_manual_keeps_the_written_scores_and_no_manual_drops_them(
+        graded, tmp_path, capsys):
     out, _ = graded
     export = write_export(tmp_path / "again.zip")
+    kept = out / gradebook.MANUAL_COPY
+    assert kept.read_text(encoding="utf-8") == MANUAL, "the MANUAL merged is kept in OUT"
     result = batch.grade_folder(export, out, replace(Settings(), questions=QUICK), jobs=2,
                                 progress=False)
     assert result.graded == 0 and result.cached == 4
+    assert "merged again from" in result.manual_note and str(kept) in result.manual_note
     rows = read_csv(out / gradebook.GRADEBOOK)
-    assert "inline_q1" not in rows[0]
+    zoe = next(row for row in rows if row["name"] == "Zoë Dupont")
+    assert (zoe["inline_q3"], zoe["total"]) == ("1.5", "17.5"), "a regrade dropped them"
+    feedback = (out / "submission_102" / gradebook.FEEDBACK).read_text(encoding="utf-8")
+    assert "Written questions" in feedback
+
+    result = batch.grade_folder(export, out, replace(Settings(), questions=QUICK), jobs=2,
+                                progress=False, no_manual=True)
+    assert "written scores dropped (--no-manual)" in result.manual_note
+    rows = read_csv(out / gradebook.GRADEBOOK)
+    assert "inline_q1" not in rows[0] and not kept.exists()
     feedback = (out / "submission_102" / gradebook.FEEDBACK).read_text(encoding="utf-8")
     assert "Written questions" not in feedback
+
+
+def test_make_grade_manual_none_is_no_manual():
+    command = subprocess.run(["make", "--no-print-directory", "-n", "grade", "SUBMISSIONS=x",
+                              "MANUAL=none"], cwd=paths.ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip().splitlines()[-1]
+    assert " --no-manual" in command and "--manual" not in command.replace("--no-manual", "")
 
 
 def test_metadata_that_does_not_parse_still_grades_every_folder(tmp_path):

@@ -9,7 +9,8 @@ record and feedback go to OUT/<submission>/ and OUT/grades.csv is rewritten afte
 whose record carries the same cache key (cache.py) and grades the rest. OUT/report.html closes the
 run (report.py), and, given Canvas's gradebook export (`--canvas`), OUT/scores_canvas.csv the
 scores to import into Canvas (upload.py). `--manual` merges the written questions' scores
-(manual_scores.py).
+(manual_scores.py); a copy of it is kept in OUT (gradebook.MANUAL_COPY) and merged again by a
+rerun without `--manual`, unless `--no-manual` drops it.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class BatchResult:
     students: list[dict] = field(default_factory=list)  # grades.csv's rows (one per student)
     people: gradebook.Class = field(default_factory=gradebook.Class)
     upload: upload.Upload = field(default_factory=upload.Upload)  # the scores to upload
+    manual_note: str = ""  # where the written scores came from, when not from --manual
 
 
 def record_finished(out: Path, submission: Submission, key: str, finished: supervise.Finished,
@@ -142,7 +144,7 @@ def check_questions(settings: Settings) -> None:
 def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
                  jobs: int | None = None, only: str | None = None, progress: bool = True,
                  report: bool = True, manual: Path | None = None,
-                 canvas: Path | None = None) -> BatchResult:
+                 canvas: Path | None = None, no_manual: bool = False) -> BatchResult:
     """Grade every submission of `submissions` (a folder, or a Gradescope export zip or folder)
     into `out`; return the gradebook and timings.
 
@@ -150,10 +152,13 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
     regrades exactly that one, whatever the cache says, and keeps the other rows as they are.
     `settings.questions` restricts grading to some questions (all by default). `manual` is
     Gradescope's grades CSV of the written questions, merged into the gradebook and feedback.
-    `canvas` is Canvas's gradebook export: the scores are written on its rows for Canvas's
-    import (upload.py). Both are read before anything is graded.
+    Without `manual`, the copy an earlier run kept in `out` is merged again (so a regrade keeps
+    the written scores), unless `no_manual`, which drops it. `canvas` is Canvas's gradebook
+    export: the scores are written on its rows for Canvas's import (upload.py). Both are read
+    before anything is graded.
     """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    manual, note = manual_source(out, manual, no_manual)
     try:
         people = gradebook.Class(manual=manual_scores.read(manual) if manual else None)
         canvas_export = upload.read_canvas(canvas) if canvas else None
@@ -166,8 +171,35 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
             raise BatchError(str(error)) from None
         if export is not None:
             people.roster = export.roster
-        return grade_found(found, submissions, out, people, settings, jobs, only, progress,
-                           report, canvas_export)
+        result = grade_found(found, submissions, out, people, settings, jobs, only, progress,
+                             report, canvas_export)
+    keep_manual(out, manual, no_manual)
+    result.manual_note = note
+    return result
+
+
+def manual_source(out: Path, manual: Path | None, no_manual: bool) -> tuple[Path | None, str]:
+    """The written scores to merge: `manual`, else the copy kept in `out` by an earlier run
+    (unless `no_manual`); and a sentence saying where they came from when not from `manual`."""
+    kept = out / gradebook.MANUAL_COPY
+    if no_manual:
+        return None, (f"written scores dropped (--no-manual): {kept} removed" if kept.is_file()
+                      else "")
+    if manual is None and kept.is_file():
+        return kept, (f"written scores: merged again from {kept}, the MANUAL of an earlier run "
+                      "(MANUAL=<csv> replaces it, MANUAL=none drops it)")
+    return manual, ""
+
+
+def keep_manual(out: Path, manual: Path | None, no_manual: bool) -> None:
+    """Keep a copy of the written scores' CSV in `out` for the next run, or remove it."""
+    kept = out / gradebook.MANUAL_COPY
+    if no_manual:
+        kept.unlink(missing_ok=True)
+    elif manual is not None and Path(manual).resolve() != kept.resolve():
+        temporary = kept.with_name(f".{kept.name}.{os.getpid()}")
+        shutil.copyfile(manual, temporary)
+        os.replace(temporary, kept)
 
 
 def grade_found(found: list[Submission], submissions: Path, out: Path, people: gradebook.Class,
@@ -321,6 +353,9 @@ def parser() -> argparse.ArgumentParser:
                         help="Gradescope's grades CSV of the written assignment: its question "
                              "columns become the manifest's written questions in grades.csv, the feedback "
                              "and the report, matched by email or SID")
+    parser.add_argument("--no-manual", action="store_true",
+                        help="merge no written scores, not even those an earlier run kept in "
+                             "OUT (without --manual, a rerun merges them again)")
     parser.add_argument("--canvas", type=Path, default=None,
                         help="Canvas's gradebook export (Grades > Export): OUT/scores_canvas.csv "
                              "gets its rows with the programming score (and the written one, "
@@ -381,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Memory: {memory_note}.", file=sys.stderr, flush=True)
         result = grade_folder(args.submissions, args.out, settings, args.jobs, args.only,
                               progress=not args.no_progress, report=not args.no_report,
-                              manual=args.manual, canvas=args.canvas)
+                              manual=args.manual, canvas=args.canvas,
+                              no_manual=args.no_manual)
     except (BatchError, sandbox.SandboxError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -402,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     if people.roster is not None:
         print(f"Gradescope export: {len(result.students)} students in the gradebook"
               + "".join(f"; {note}" for note in people.roster.general))
+    if result.manual_note:
+        print(result.manual_note)
     if people.manual is not None:
         manual = people.manual
         print(f"manual scores: {len(manual.rows) - len(manual.unmatched)} of {len(manual.rows)} "
