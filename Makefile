@@ -10,7 +10,7 @@ export ASSIGNMENT
 OUT_DIST := dist/$(ASSIGNMENT)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox-tools pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo demo-export grade similarity clean
+.PHONY: canvas help venv sandbox-tools pdf-tools pdf pdfs assign template solutions handout autograder data test bench bench-grade demo demo-export grade similarity clean
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,12 +75,16 @@ demo: $(DEMO)/README.md ## Build the demo submissions (reference, template, the 
 $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.build.demo $(DEMO)
 
-grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/<name>/demo) into OUT (default grades/<name>/); MANUAL=<Gradescope grades CSV of the written questions> REVIEW=keep|withhold JOBS= TIMEOUT= MEMORY= ONLY= PDFS=1
-	$(PY) -m autograder.course.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(MANUAL),--manual "$(MANUAL)") $(if $(REVIEW),--review $(REVIEW))
+grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/<name>/demo) into OUT (default grades/<name>/); MANUAL=<Gradescope grades CSV of the written questions>|none CANVAS=<Canvas gradebook export: writes OUT/scores_canvas.csv> REVIEW=keep|withhold JOBS= TIMEOUT= MEMORY= ONLY=<submission> PDFS=1
+	$(PY) -m autograder.course.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(filter none,$(MANUAL)),--no-manual,$(if $(MANUAL),--manual "$(MANUAL)")) $(if $(REVIEW),--review $(REVIEW)) $(if $(CANVAS),--canvas "$(CANVAS)")
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 demo-export: $(STAMP) $(DEMO)/README.md ## The demo as Gradescope's export (dist/<name>/demo-export/submissions.zip) with a written assignment's grades CSV (written_scores.csv)
 	$(PY) -m autograder.build.demo_export $(DEMO) $(OUT_DIST)/demo-export
+
+canvas: $(STAMP) ## Gradescope's grades CSV of the programming assignment into Canvas's import, no grading here (any OS): make canvas SCORES=<Gradescope CSV> CANVAS=<Canvas gradebook export> OUT=<csv, default scores_canvas.csv>
+	@test -n "$(SCORES)" -a -n "$(CANVAS)" || { echo "usage: make canvas SCORES=<Gradescope grades CSV> CANVAS=<Canvas gradebook export> [OUT=<csv>]" >&2; exit 2; }
+	$(PY) -m autograder.course.upload --gradescope-csv "$(SCORES)" --canvas "$(CANVAS)" --out "$(or $(OUT),scores_canvas.csv)"
 
 similarity: $(STAMP) $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Pairwise similarity of the students' cs231n code (copydetect) of SUBMISSIONS (default the demo) into OUT (default grades/<name>/): similarity.csv, similarity.html; REFERENCE=<folder of public solutions> THRESHOLD=0.3 MOST=100
 	$(PY) -m autograder.course.similarity "$(or $(SUBMISSIONS),$(DEMO))" "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(REFERENCE),--reference "$(REFERENCE)") $(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(MOST),--most $(MOST))

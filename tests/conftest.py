@@ -24,6 +24,38 @@ collect_ignore = ["attacks"]
 
 
 @pytest.fixture
+def like_macos(monkeypatch, tmp_path):
+    """This process as on macOS, for one test: no os.sched_getaffinity, no /proc, no prctl in
+    libc, no bubblewrap or setpriv, not root, no Landlock or seccomp (platform Darwin). The
+    protections are probed anew with it, and again, without it, after the test."""
+    import ctypes
+    import platform
+    import shutil
+
+    from autograder.sandbox import levels, procfs, reach
+
+    class LibcWithoutPrctl:
+        def __init__(self, *args, **kwargs):
+            pass
+
+    with monkeypatch.context() as patch:
+        patch.delattr(os, "sched_getaffinity", raising=False)
+        patch.setattr(procfs, "PROC", tmp_path / "no-proc")
+        patch.setattr(reach, "USERNS_SYSCTL", tmp_path / "no-proc" / "sysctl")
+        patch.setattr(ctypes, "CDLL", LibcWithoutPrctl)
+        patch.setattr(platform, "system", lambda: "Darwin")
+        real_which = shutil.which
+        patch.setattr(shutil, "which", lambda name, *args, **kwargs: None
+                      if name in ("bwrap", "setpriv", "iptables", "ip6tables")
+                      else real_which(name, *args, **kwargs))
+        patch.setattr(levels, "is_root", lambda: False)
+        patch.delenv(sandbox.SETTING, raising=False)
+        levels.protections.cache_clear()
+        yield
+    levels.protections.cache_clear()  # levels': a test may have wrapped sandbox.protections
+
+
+@pytest.fixture
 def sandbox_off(monkeypatch):
     """BN_SANDBOX=off (the `limits` level) for one test: the protections are probed anew with
     it, and again, without it, after the test."""

@@ -613,3 +613,45 @@ def test_make_grade_refuses_to_run_student_code_unisolated_unless_asked(tmp_path
     with pytest.raises(batch.BatchError, match="cannot be isolated here"):
         quick(subs, tmp_path / "out")
     assert not (tmp_path / "out" / "reference").exists()
+
+
+# macOS (no sched_getaffinity, /proc, prctl, bubblewrap or Landlock) -------------------------
+
+def test_on_macos_the_cli_parses_its_arguments(like_macos, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        batch.main(["--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"CPUs this process may use, here {os.cpu_count()}" in text
+
+
+def test_on_macos_the_job_count_is_the_cpu_count_and_the_batch_refuses_clearly(
+        like_macos, tmp_path, monkeypatch, capsys):
+    """No AttributeError on the way: the batch reaches the `limits` refusal, which names what
+    would isolate student code, and grades nobody."""
+    from autograder.sandbox import process
+
+    process.adopt_orphans.__wrapped__()  # no prctl: nothing to do, nothing raised
+    supervise.die_with_parent(os.getppid())
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    export(subs / "reference.zip", package(tmp_path))
+    seen = {}
+    real_protections = sandbox.protections
+
+    def protections():
+        seen["jobs_source"] = batch.procfs.cpu_count()
+        return real_protections()
+
+    monkeypatch.setattr(sandbox, "protections", protections)
+    code = batch.main(["--submissions", str(subs), "--out", str(tmp_path / "out"),
+                       "--no-progress", "--no-report"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2, err
+    assert seen["jobs_source"] == os.cpu_count()
+    assert "sandbox level 'limits'" in err
+    assert "error: student code cannot be isolated here" in err
+    for way in ("sudo make grade", "installing bubblewrap", "Landlock needs Linux",
+                "BN_SANDBOX=off grades anyway"):
+        assert way in err, f"the refusal should name {way!r}: {err}"
+    assert "AttributeError" not in err and not (tmp_path / "out" / "reference").exists()

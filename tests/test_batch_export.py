@@ -31,6 +31,17 @@ Ana,Lima,2024002,ana.other@example.edu,6.0,8.0,Graded,2.0,2.0,2.0,0.0
 王,小明,2024003,wang@example.edu,8.0,8.0,Graded,2.0,2.0,2.0,2.0
 Someone,Else,2099999,else@example.edu,4.0,8.0,Graded,1.0,1.0,1.0,1.0
 """
+# Canvas's gradebook export of the same class: Ana's login is not her email (matched by SID),
+# Ghost Student has no score, Extra Student is in no submission.
+CANVAS = """\
+Student,ID,SIS User ID,SIS Login ID,Section,Homework 1 (9)
+    Points Possible,,,,,10
+"Dupont, Zoë",7001,2024001,zoe@example.edu,A,1
+"Lima, Ana",7002,2024002,alima,A,2
+"王, 小明",7003,,wang@example.edu,B,3
+"Student, Ghost",7009,2024009,ghost@example.edu,B,
+"Student, Extra",7010,2024010,extra@example.edu,B,
+"""
 
 
 def package_files(source: Path) -> dict[str, bytes]:
@@ -68,9 +79,11 @@ def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     export = write_export(tmp / "export.zip")
     (tmp / "written.csv").write_text(MANUAL, encoding="utf-8")
+    (tmp / "canvas.csv").write_text(CANVAS, encoding="utf-8")
     out = tmp / "out"
     result = batch.grade_folder(export, out, replace(Settings(), questions=QUICK), jobs=2,
-                                progress=False, manual=tmp / "written.csv")
+                                progress=False, manual=tmp / "written.csv",
+                                canvas=tmp / "canvas.csv")
     return out, result
 
 
@@ -114,37 +127,81 @@ def test_feedback_and_report_carry_the_written_scores_and_the_unmatched_row(grad
     assert "Zoë Dupont" in page and "make similarity" in page
 
 
-def test_the_upload_files(graded):
+def test_the_canvas_file_has_canvas_s_rows_and_separate_columns(graded):
+    out, result = graded
+    assert not (out / "scores_gradescope.csv").exists()
+    title = manifest.current().title
+    with open(out / upload.CANVAS, encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[:2] == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"{title} (autograded)",
+         f"{title} (written)"],
+        ["Points Possible", "", "", "", "", f"{manifest.current().auto_points:g}",
+         f"{manifest.current().written_points:g}"]]
+    assert rows[2:] == [["Dupont, Zoë", "7001", "2024001", "zoe@example.edu", "A", "10", "7.5"],
+                        ["Lima, Ana", "7002", "2024002", "alima", "A", "10", "6"],
+                        ["王, 小明", "7003", "", "wang@example.edu", "B", "10", "8"]]
+    uploaded = result.upload
+    assert uploaded.matched == 3 and uploaded.ambiguous == []
+    assert uploaded.unmatched == ["No Email (SID 2024005)", "submission_103 (no email or SID)",
+                                  "submission_105 (no email or SID)"]
+    assert uploaded.left_out == [
+        "Ghost Student (ghost@example.edu, SID 2024009): no score (no submission folder in the "
+        "export (named in submission_metadata.yml only))"]
+    assert [line.split(" (")[0] for line in uploaded.without_score] == [
+        "line 7: Student, Extra"]
+    notes = (out / upload.CANVAS_NOTES).read_text(encoding="utf-8")
+    assert "graded, in no Canvas row: No Email (SID 2024005)" in notes
+    page = (out / gradebook.REPORT).read_text(encoding="utf-8")
+    assert "in Canvas, without a score: line 7: Student, Extra" in page
+
+
+def test_the_batch_prints_the_canvas_summary(graded, capsys, tmp_path):
     out, _ = graded
-    gradescope = read_csv(out / upload.GRADESCOPE)
-    assert list(gradescope[0]) == ["Name", "SID", "Email", "Score"]
-    assert {"Name": "Zoë Dupont", "SID": "2024001", "Email": "zoe@example.edu",
-            "Score": "17.5"} in gradescope
-    assert [row["Name"] for row in gradescope] == ["Ana Lima", "Zoë Dupont", "王小明"]
-    assert graded[1].upload.left_out == [
-        "Ghost Student: no score (no submission folder in the export (named in "
-        "submission_metadata.yml only))", "No Email: no score (no submission folder in the "
-        "export (named in submission_metadata.yml only))", "submission_103: no SID or email",
-        "submission_105: no SID or email"]
-    canvas = read_csv(out / upload.CANVAS)
-    assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                               manifest.current().title]
-    assert canvas[0]["Student"] == "Points Possible" and canvas[0][manifest.current().title] == "76"
-    assert {"Student": "王小明", "ID": "", "SIS User ID": "2024003",
-            "SIS Login ID": "wang@example.edu", "Section": "",
-            manifest.current().title: "18"} in canvas
+    (tmp_path / "canvas.csv").write_text(CANVAS, encoding="utf-8")
+    (tmp_path / "written.csv").write_text(MANUAL, encoding="utf-8")
+    code = batch.main(["--submissions", str(write_export(tmp_path / "again.zip")), "--out",
+                       str(tmp_path / "out"), "--canvas", str(tmp_path / "canvas.csv"),
+                       "--manual", str(tmp_path / "written.csv"), "--no-progress",
+                       "--no-report", "--questions", *QUICK])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert f"Canvas: {tmp_path / 'out' / upload.CANVAS}, {tmp_path / 'out' / upload.CANVAS_NOTES}" \
+        in printed
+    assert "  3 students matched to a Canvas row" in printed
+    assert "  graded, in no Canvas row: No Email (SID 2024005)" in printed
 
 
-def test_a_rerun_without_manual_scores_is_cached_and_drops_them(graded, tmp_path):
+def test_a_rerun_without_manual_keeps_the_written_scores_and_no_manual_drops_them(
+        graded, tmp_path, capsys):
     out, _ = graded
     export = write_export(tmp_path / "again.zip")
+    kept = out / gradebook.MANUAL_COPY
+    assert kept.read_text(encoding="utf-8") == MANUAL, "the MANUAL merged is kept in OUT"
     result = batch.grade_folder(export, out, replace(Settings(), questions=QUICK), jobs=2,
                                 progress=False)
     assert result.graded == 0 and result.cached == 4
+    assert "merged again from" in result.manual_note and str(kept) in result.manual_note
     rows = read_csv(out / gradebook.GRADEBOOK)
-    assert "inline_q1" not in rows[0]
+    zoe = next(row for row in rows if row["name"] == "Zoë Dupont")
+    assert (zoe["inline_q3"], zoe["total"]) == ("1.5", "17.5"), "a regrade dropped them"
+    feedback = (out / "submission_102" / gradebook.FEEDBACK).read_text(encoding="utf-8")
+    assert "Written questions" in feedback
+
+    result = batch.grade_folder(export, out, replace(Settings(), questions=QUICK), jobs=2,
+                                progress=False, no_manual=True)
+    assert "written scores dropped (--no-manual)" in result.manual_note
+    rows = read_csv(out / gradebook.GRADEBOOK)
+    assert "inline_q1" not in rows[0] and not kept.exists()
     feedback = (out / "submission_102" / gradebook.FEEDBACK).read_text(encoding="utf-8")
     assert "Written questions" not in feedback
+
+
+def test_make_grade_manual_none_is_no_manual():
+    command = subprocess.run(["make", "--no-print-directory", "-n", "grade", "SUBMISSIONS=x",
+                              "MANUAL=none"], cwd=paths.ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip().splitlines()[-1]
+    assert " --no-manual" in command and "--manual" not in command.replace("--no-manual", "")
 
 
 def test_metadata_that_does_not_parse_still_grades_every_folder(tmp_path):

@@ -25,6 +25,14 @@ def autograder_zip(tmp_path_factory):
 
 
 def run_autograder(autograder_zip, tmp_path, lay_out_submission, sandbox_level=None):
+    """results.json of a run that must succeed."""
+    done = run_autograder_process(autograder_zip, tmp_path, lay_out_submission, sandbox_level)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((tmp_path / "autograder" / "results" / "results.json").read_text())
+
+
+def run_autograder_process(autograder_zip, tmp_path, lay_out_submission, sandbox_level=None):
+    """The finished run_autograder process (tmp_path/autograder is Gradescope's folder)."""
     root = tmp_path / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
@@ -35,10 +43,8 @@ def run_autograder(autograder_zip, tmp_path, lay_out_submission, sandbox_level=N
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
     if sandbox_level:
         env[sandbox.SETTING] = sandbox_level
-    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+    return subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                           capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr
-    return json.loads((root / "results" / "results.json").read_text())
 
 
 def export_layout(source_folder, nested=False):
@@ -111,10 +117,13 @@ def test_run_autograder_grades_inside_the_sandbox_and_closes_its_folders(autogra
 def test_a_container_without_namespaces_still_grades_under_a_uid_of_its_own(autograder_zip,
                                                                             tmp_path):
     """Gradescope's containers may forbid namespaces: the uid level must grade just as well."""
-    results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS), "uid")
     if uid_level_refused():  # a private checkout: this Python is out of a worker uid's reach
-        assert results["score"] == 0 and "BN_SANDBOX=landlock" in results["output"], results
+        done = run_autograder_process(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS),
+                                      "uid")
+        assert done.returncode != 0 and "BN_SANDBOX=landlock" in done.stdout, done.stdout
+        assert not (tmp_path / "autograder" / "results" / "results.json").exists()
         return
+    results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS), "uid")
     assert results["extra_data"]["sandbox"].startswith("sandbox level 'uid'")
     assert results["score"] == sum(q.points for q in QUESTIONS.values())
 
@@ -172,23 +181,70 @@ def test_the_output_asks_for_the_written_answers_pdf_when_it_is_missing(autograd
     assert output.startswith("**Auto-graded score: 68 / 68**")
 
 
-def test_instructors_choose_when_the_tests_are_visible(tmp_path):
+def nothing(submission):
+    """An upload without the package: graded at once (a clear zero), every question listed."""
+    (submission / "notes.txt").write_text("no code here\n")
+
+
+def with_visibility(autograder_zip, destination, visibility):
+    """The zip as `make autograder VISIBILITY=visibility` ships it (its gradescope.json)."""
+    with zipfile.ZipFile(autograder_zip) as source, zipfile.ZipFile(destination, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "files/gradescope.json":
+                data = json.dumps({**json.loads(data), "visibility": visibility}).encode()
+            target.writestr(info, data)
+    return destination
+
+
+def test_make_autograder_ships_the_visibility(tmp_path):
     built = package.build_autograder_zip(tmp_path / "after.zip", visibility="after_due_date")
-    results = run_autograder(built, tmp_path, export_layout(paths.SOLUTIONS))
-    assert {test["visibility"] for test in results["tests"]} == {"after_due_date"}
-    assert results["visibility"] == "visible" and results["score"] == 68
+    shipped = json.loads(zipfile.ZipFile(built).read("files/gradescope.json"))
+    assert shipped["visibility"] == "after_due_date"
 
 
-def test_a_grader_that_crashes_still_leaves_a_results_json(autograder_zip, tmp_path):
-    """run_autograder's last resort: the grader itself is broken (here its entry module is
-    gone), and the student reads that the autograder failed, not that they did."""
+@pytest.mark.parametrize("visibility", ["visible", "after_due_date", "after_published", "hidden"])
+def test_the_results_and_the_total_are_shown_when_the_tests_are(autograder_zip, tmp_path,
+                                                                 visibility):
+    """Gradescope's specification: "If test cases are hidden, students will not be able to see
+    their total score". The overall output (the per-question table) follows the tests too, so
+    what students see is what the README says: everything, or nothing until then."""
+    built = with_visibility(autograder_zip, tmp_path / "zip.zip", visibility)
+    results = run_autograder(built, tmp_path, nothing)
+    assert results["tests"] and {test["visibility"] for test in results["tests"]} == {visibility}
+    assert results["visibility"] == visibility
+    assert results["stdout_visibility"] == "hidden"
+
+
+def test_a_grader_that_crashes_fails_the_run_without_a_results_json(autograder_zip, tmp_path):
+    """run_autograder's contract: the grader itself is broken (here its entry module is gone),
+    so no results.json (a 0 would be recorded as the student's score) and a non-zero exit:
+    Gradescope marks the run as failed for the staff to rerun. The traceback stays on stdout and
+    stderr, which Gradescope shows the staff only."""
     def broken_grader(submission):
         export_layout(paths.SOLUTIONS)(submission)
         (submission.parent / "source" / "files" / "autograder" / "gradescope" / "run.py").unlink()
-    results = run_autograder(autograder_zip, tmp_path, broken_grader)
-    assert results["score"] == 0 and results["tests"] == []
-    assert results["output"].startswith("The autograder failed before grading your submission")
-    assert "exited with status 1" in results["output"]
+    done = run_autograder_process(autograder_zip, tmp_path, broken_grader)
+    assert done.returncode != 0
+    assert not (tmp_path / "autograder" / "results" / "results.json").exists()
+    assert "autograder failed (exit status 1): no results.json written" in done.stdout
+
+
+def test_a_grader_whose_self_check_fails_fails_the_run_without_a_results_json(autograder_zip,
+                                                                              tmp_path):
+    """The reference no longer scores full marks here: the grader cannot be trusted to grade
+    anyone, which is not the student's 0. Why is on stdout (staff only), never in results.json,
+    so no hidden check's text reaches the student."""
+    def broken_reference(submission):
+        export_layout(paths.SOLUTIONS)(submission)
+        files = submission.parent / "source" / "files"
+        reference = files / paths.SOLUTIONS.relative_to(paths.ROOT) / paths.STUDENT_FILES[
+            "layers.py"]
+        reference.write_text(reference.read_text() + "\nbatchnorm_forward = None\n")
+    done = run_autograder_process(autograder_zip, tmp_path, broken_reference)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert not (tmp_path / "autograder" / "results" / "results.json").exists()
+    assert "autograder failed, through no fault of the submission" in done.stdout
 
 
 def test_instructors_give_their_timeout_and_the_judge_stops_within_it(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from autograder.sandbox import procfs
 
@@ -53,3 +54,30 @@ def test_a_zombie_is_seen_and_its_cpu_was_counted():
     assert child.pid not in procfs.process_table()  # zombies are left out of the table
     child.wait()
     assert procfs.cpu_ns(os.getpid()) > 0
+
+
+def test_without_proc_every_reader_answers_as_for_no_process(like_macos):
+    """macOS has no /proc: nothing raises, and available() says nothing can be measured."""
+    me = os.getpid()
+    assert not procfs.available()
+    assert procfs.process_table() == {} and procfs.descendants(me) == []
+    assert procfs.processes_in(Path.cwd()) == [] and procfs.processes_of(os.getuid()) == []
+    assert procfs.zombie_children(me) == [] and procfs.start_ticks(me) is None
+    assert procfs.cpu_ns(me) == 0 and procfs.thread_count(me) == 0
+    assert procfs.command_name(me) == "" and procfs.owner_and_limits(me) is None
+
+
+def test_with_proc_it_is_available_and_counts_threads():
+    assert procfs.available()
+    assert procfs.thread_count(os.getpid()) >= 1
+    uid, limits = procfs.owner_and_limits(os.getpid())
+    assert uid == os.getuid() and "Max processes" in limits
+
+
+def test_cpu_count_is_the_affinity_where_there_is_one():
+    assert procfs.cpu_count() == len(os.sched_getaffinity(0))
+
+
+def test_cpu_count_without_affinity_is_every_cpu(like_macos):
+    assert not hasattr(os, "sched_getaffinity")
+    assert procfs.cpu_count() == (os.cpu_count() or 1)

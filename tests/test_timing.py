@@ -100,3 +100,36 @@ def test_isolating_blocks_forks_where_the_worker_is_not_root(submission):
         if enforced:
             with pytest.raises(Exception, match="BlockingIOError|Resource temporarily"):
                 client.call("cs231n.helpers:sleepers", 1)
+
+
+class IdleClient:
+    """A worker client that must not be asked anything (duck-typed like WorkerClient)."""
+
+    class process:
+        pid, uid = os.getpid(), None
+
+        @staticmethod
+        def processes():
+            return [os.getpid()]
+
+    def ensure_started(self):
+        pass
+
+    def request(self, *args, **kwargs):
+        raise AssertionError("nothing should be asked of the worker when nothing can be timed")
+
+
+def test_without_proc_the_timing_says_not_measured_instead_of_zero(like_macos):
+    """macOS: no CPU time to read. The speed check gets a NeedsReview saying why, never a
+    0 ns time nor a 'more than one process' verdict against the student."""
+    from autograder.checks.base import NeedsReview
+    from autograder.checks.timing import NotMeasured
+
+    timed = TimedWorker(IdleClient())
+    for attempt in (timed.isolate, timed.cpu_ns, timed.main_cpu_ns,
+                    lambda: timed.timed_calls(ALT, None, 0, (4, 3), 1)):
+        with pytest.raises(NotMeasured, match="CPU time not measured: this system has no /proc"):
+            attempt()
+    assert issubclass(NotMeasured, NeedsReview)
+    assert timed.threads() == 0 and not timed.forks_blocked()
+    assert timed.children_cpu_ticks() is None and timed.zombies() == set()

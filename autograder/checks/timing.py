@@ -9,6 +9,10 @@ timing, `isolate()` asks the worker to give up starting processes and threads (a
 RLIMIT_NPROC of 0 it can never raise), ends what it started earlier, and verifies the result;
 where the kernel cannot enforce that (a worker running as root), `single()`, `zombies()` and
 `children_cpu_ticks()` let the speed check watch the worker around every round instead.
+
+Without /proc (macOS) nothing here can be measured: `isolate()`, `cpu_ns()` and
+`timed_calls()` raise `NotMeasured`, a check that needs a person, rather than time the student
+as 0 ns or blame them for processes nobody could count.
 """
 
 from __future__ import annotations
@@ -16,9 +20,22 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
+from autograder.checks.base import NeedsReview
 from autograder.sandbox import procfs
+
+NOT_MEASURED = ("CPU time not measured: this system has no /proc to read it from (grade on "
+                "Linux for the speed check)")
+
+
+class NotMeasured(NeedsReview):
+    """The kernel's CPU time cannot be read here: the speed check decides nothing."""
+
+
+def require_procfs() -> None:
+    """Raise NotMeasured where /proc cannot be read."""
+    if not procfs.available():
+        raise NotMeasured(NOT_MEASURED)
 
 
 class TimedWorker:
@@ -50,11 +67,13 @@ class TimedWorker:
     def main_cpu_ns(self) -> int:
         """CPU time of the worker's own process only (all of its threads), in ns: a quick read
         of /proc, for when the worker is known to be one process."""
+        require_procfs()
         return procfs.cpu_ns(self.main_pid) if self.main_pid is not None else 0
 
     def cpu_ns(self) -> int:
         """CPU time the worker and every process it started have used so far, in ns, as the
         kernel counts it."""
+        require_procfs()
         self.client.ensure_started()
         pid = self.process.pid
         return sum(procfs.cpu_ns(each) for each in [pid, *procfs.descendants(pid)])
@@ -63,13 +82,7 @@ class TimedWorker:
 
     def threads(self) -> int:
         """How many threads the worker's processes have (1: one process of one thread)."""
-        total = 0
-        for pid in self.process.processes():
-            try:
-                total += len(os.listdir(f"/proc/{pid}/task"))
-            except OSError:
-                continue
-        return total
+        return sum(procfs.thread_count(pid) for pid in self.process.processes())
 
     def single(self) -> bool:
         """Whether the worker is now one process of one thread."""
@@ -109,11 +122,10 @@ class TimedWorker:
         pids = self.process.processes()
         if len(pids) != 1:
             return False
-        try:
-            uid = os.stat(f"/proc/{pids[0]}").st_uid
-            limits = Path(f"/proc/{pids[0]}/limits").read_text()
-        except OSError:
+        found = procfs.owner_and_limits(pids[0])
+        if found is None:
             return False
+        uid, limits = found
         line = next((line for line in limits.splitlines() if line.startswith("Max processes")), "")
         return uid != 0 and line.split()[3:4] == ["0"]
 
@@ -123,6 +135,7 @@ class TimedWorker:
                     calls: int):
         """One timed request of the speed check (worker.timed_calls): its checksums, as sent,
         and the CPU ns the worker spent on it, read here from /proc before and after."""
+        require_procfs()
         self.client.ensure_started()
         before = self.main_cpu_ns()
         sums = self.client.request("timed_calls", target=target, cache=cache, seed=seed,
@@ -133,7 +146,8 @@ class TimedWorker:
         """Ask the worker to start no more processes or threads (worker.op_no_new_processes),
         end the processes it started before, and tell whether the kernel now keeps it to one
         process of one thread (forks_blocked). False where the kernel cannot enforce it (a root
-        worker, at the `limits` level run as root)."""
+        worker, at the `limits` level run as root). NotMeasured where nothing can be checked."""
+        require_procfs()
         self.client.request("no_new_processes")
         self.end_strays()
         return self.forks_blocked() and self.threads() == 1

@@ -7,8 +7,10 @@ graded in a child process of its own, in parallel, under a wall-clock timeout (s
 record and feedback go to OUT/<submission>/ and OUT/grades.csv is rewritten after each one
 (gradebook.py), so an interrupted run leaves OUT consistent. The next run skips every submission
 whose record carries the same cache key (cache.py) and grades the rest. OUT/report.html closes the
-run (report.py), and OUT/scores_gradescope.csv and OUT/scores_canvas.csv the scores to upload
-(upload.py). `--manual` merges the written questions' scores (manual_scores.py).
+run (report.py), and, given Canvas's gradebook export (`--canvas`), OUT/scores_canvas.csv the
+scores to import into Canvas (upload.py). `--manual` merges the written questions' scores
+(manual_scores.py); a copy of it is kept in OUT (gradebook.MANUAL_COPY) and merged again by a
+rerun without `--manual`, unless `--no-manual` drops it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from autograder import manifest, paths, sandbox
 from autograder.course import gradebook, manual_scores, roster, supervise, upload
 from autograder.grading import pipeline
 from autograder.course.cache import cache_key
+from autograder.course.manual_scores import written_questions
 from autograder.grading.grades import questions
 from autograder.grading.judge import not_graded
+from autograder.sandbox import procfs
 from autograder.settings import REVIEW_CHOICES, Settings
 from autograder.course.submissions import Submission, SubmissionsError
 
@@ -63,6 +67,7 @@ class BatchResult:
     students: list[dict] = field(default_factory=list)  # grades.csv's rows (one per student)
     people: gradebook.Class = field(default_factory=gradebook.Class)
     upload: upload.Upload = field(default_factory=upload.Upload)  # the scores to upload
+    manual_note: str = ""  # where the written scores came from, when not from --manual
 
 
 def record_finished(out: Path, submission: Submission, key: str, finished: supervise.Finished,
@@ -138,7 +143,8 @@ def check_questions(settings: Settings) -> None:
 
 def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
                  jobs: int | None = None, only: str | None = None, progress: bool = True,
-                 report: bool = True, manual: Path | None = None) -> BatchResult:
+                 report: bool = True, manual: Path | None = None,
+                 canvas: Path | None = None, no_manual: bool = False) -> BatchResult:
     """Grade every submission of `submissions` (a folder, or a Gradescope export zip or folder)
     into `out`; return the gradebook and timings.
 
@@ -146,11 +152,17 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
     regrades exactly that one, whatever the cache says, and keeps the other rows as they are.
     `settings.questions` restricts grading to some questions (all by default). `manual` is
     Gradescope's grades CSV of the written questions, merged into the gradebook and feedback.
+    Without `manual`, the copy an earlier run kept in `out` is merged again (so a regrade keeps
+    the written scores), unless `no_manual`, which drops it. `canvas` is Canvas's gradebook
+    export: the scores are written on its rows for Canvas's import (upload.py). Both are read
+    before anything is graded.
     """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    manual, note = manual_source(out, manual, no_manual)
     try:
         people = gradebook.Class(manual=manual_scores.read(manual) if manual else None)
-    except manual_scores.ManualScoresError as error:
+        canvas_export = upload.read_canvas(canvas) if canvas else None
+    except (manual_scores.ManualScoresError, upload.UploadError) as error:
         raise BatchError(str(error)) from None
     with contextlib.ExitStack() as stack:
         try:
@@ -159,16 +171,43 @@ def grade_folder(submissions: Path, out: Path, settings: Settings = Settings(),
             raise BatchError(str(error)) from None
         if export is not None:
             people.roster = export.roster
-        return grade_found(found, submissions, out, people, settings, jobs, only, progress,
-                           report)
+        result = grade_found(found, submissions, out, people, settings, jobs, only, progress,
+                             report, canvas_export)
+    keep_manual(out, manual, no_manual)
+    result.manual_note = note
+    return result
+
+
+def manual_source(out: Path, manual: Path | None, no_manual: bool) -> tuple[Path | None, str]:
+    """The written scores to merge: `manual`, else the copy kept in `out` by an earlier run
+    (unless `no_manual`); and a sentence saying where they came from when not from `manual`."""
+    kept = out / gradebook.MANUAL_COPY
+    if no_manual:
+        return None, (f"written scores dropped (--no-manual): {kept} removed" if kept.is_file()
+                      else "")
+    if manual is None and kept.is_file():
+        return kept, (f"written scores: merged again from {kept}, the MANUAL of an earlier run "
+                      "(MANUAL=<csv> replaces it, MANUAL=none drops it)")
+    return manual, ""
+
+
+def keep_manual(out: Path, manual: Path | None, no_manual: bool) -> None:
+    """Keep a copy of the written scores' CSV in `out` for the next run, or remove it."""
+    kept = out / gradebook.MANUAL_COPY
+    if no_manual:
+        kept.unlink(missing_ok=True)
+    elif manual is not None and Path(manual).resolve() != kept.resolve():
+        temporary = kept.with_name(f".{kept.name}.{os.getpid()}")
+        shutil.copyfile(manual, temporary)
+        os.replace(temporary, kept)
 
 
 def grade_found(found: list[Submission], submissions: Path, out: Path, people: gradebook.Class,
                 settings: Settings, jobs: int | None, only: str | None, progress: bool,
-                report: bool) -> BatchResult:
+                report: bool, canvas: upload.CanvasExport | None = None) -> BatchResult:
     """grade_folder, once the submissions and who they are are known."""
     begin = time.monotonic()
-    jobs = max(1, jobs or len(os.sched_getaffinity(0)))
+    jobs = max(1, jobs or procfs.cpu_count())
     check_questions(settings)
     try:
         protections = sandbox.protections()
@@ -246,7 +285,8 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
                 if record is not None:
                     gradebook.refresh_feedback(out, submission, record, people)
             used = [record for record in used if record is not None]
-            uploaded = upload.write_scores(out, students)
+            uploaded = upload.write_scores(out, students, canvas, list(questions()),
+                                           list(written_questions()) if people.manual else [])
             if report:
                 from autograder.course.report import write_report
 
@@ -313,13 +353,21 @@ def parser() -> argparse.ArgumentParser:
                         help="Gradescope's grades CSV of the written assignment: its question "
                              "columns become the manifest's written questions in grades.csv, the feedback "
                              "and the report, matched by email or SID")
+    parser.add_argument("--no-manual", action="store_true",
+                        help="merge no written scores, not even those an earlier run kept in "
+                             "OUT (without --manual, a rerun merges them again)")
+    parser.add_argument("--canvas", type=Path, default=None,
+                        help="Canvas's gradebook export (Grades > Export): OUT/scores_canvas.csv "
+                             "gets its rows with the programming score (and the written one, "
+                             "in its own column), matched by email or SID; the refused, "
+                             "unmatched and unscored are listed in OUT/scores_canvas.txt")
     parser.add_argument("--out", type=Path, default=paths.ROOT / "grades" / manifest.current().name,
                         help="output folder: grades.csv, report.html, and one folder per "
                              "submission with results.json and feedback.md "
                              "(default: %(default)s)")
     parser.add_argument("--jobs", type=positive(int), default=None,
                         help="submissions graded at the same time (default: the number of "
-                             f"cores, here {len(os.sched_getaffinity(0))})")
+                             f"CPUs this process may use, here {procfs.cpu_count()})")
     parser.add_argument("--timeout", type=positive(float), default=defaults.timeout,
                         help="wall-clock seconds allowed for grading one submission; when they "
                              "run out the verdicts reached so far stand and the unfinished "
@@ -368,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Memory: {memory_note}.", file=sys.stderr, flush=True)
         result = grade_folder(args.submissions, args.out, settings, args.jobs, args.only,
                               progress=not args.no_progress, report=not args.no_report,
-                              manual=args.manual)
+                              manual=args.manual, canvas=args.canvas,
+                              no_manual=args.no_manual)
     except (BatchError, sandbox.SandboxError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -389,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     if people.roster is not None:
         print(f"Gradescope export: {len(result.students)} students in the gradebook"
               + "".join(f"; {note}" for note in people.roster.general))
+    if result.manual_note:
+        print(result.manual_note)
     if people.manual is not None:
         manual = people.manual
         print(f"manual scores: {len(manual.rows) - len(manual.unmatched)} of {len(manual.rows)} "
@@ -399,9 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out / gradebook.GRADEBOOK}" + ("" if args.no_report else
                                                    f" and {out / gradebook.REPORT}"))
     if result.upload.paths:
-        print("the scores to upload: " + ", ".join(map(str, result.upload.paths)))
-        for reason in result.upload.left_out:
-            print(f"  not in the upload files: {reason}")
+        print("Canvas: " + ", ".join(map(str, result.upload.paths)))
+        for line in result.upload.lines():
+            print(f"  {line}")
+    elif people.roster is not None:
+        print(result.upload.note)
     return 0
 
 

@@ -36,8 +36,10 @@ WORK = ".work"  # the running batch's private folders, inside OUT (removed at th
 LOCK = ".lock"
 SIMILARITY_CSV = "similarity.csv"
 SIMILARITY_HTML = "similarity.html"
-RESERVED = {GRADEBOOK, REPORT, WORK, LOCK, upload.GRADESCOPE, upload.CANVAS, SIMILARITY_CSV,
-            SIMILARITY_HTML}
+# The written scores' CSV last merged (--manual), kept so that a rerun without it keeps them.
+MANUAL_COPY = "written_scores.csv"
+RESERVED = {GRADEBOOK, REPORT, WORK, LOCK, upload.CANVAS, upload.CANVAS_NOTES, SIMILARITY_CSV,
+            SIMILARITY_HTML, MANUAL_COPY}
 NOT_GRADED = "not graded yet"
 IDENTITY = ("name", "sid", "email")
 NO_FOLDER = "no submission folder in the export (named in submission_metadata.yml only)"
@@ -219,7 +221,8 @@ def sweep(out: Path, submissions: list[Submission]) -> None:
     """Remove what a killed run left behind: its work folder and half-written temporary files."""
     shutil.rmtree(Path(out) / WORK, ignore_errors=True)
     temporary = re.compile(r"^\.(grades\.csv|report\.html|results\.json|feedback\.md|"
-                           r"grader-error\.log|scores_gradescope\.csv|scores_canvas\.csv)\..+")
+                           r"grader-error\.log|scores_canvas\.csv|scores_canvas\.txt|"
+                           r"written_scores\.csv)\..+")
     for folder in [Path(out), *(folder_of(out, s) for s in submissions)]:
         if folder.is_dir():
             for file in folder.iterdir():

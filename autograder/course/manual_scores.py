@@ -2,10 +2,13 @@
 
 Gradescope's "Download Grades" CSV of the written assignment has the student's name (`Name`, or
 `First Name` and `Last Name`), `SID`, `Email`, then `Total Score`, `Max Points`, `Status`,
-`Submission ID`, ... and one column per question, headed like `1: Inline Question 1 (2.0 pts)`.
-The question columns become the manifest's written questions (in their declared order): by the number in
-their title ("Question 3", "q3") when there is one, else in their order. A blank score (an ungraded or
-missing submission) stays blank.
+`Submission ID`, ... and one column per question: `1: Inline Question 1 (2.0 pts)` (titled),
+`1 (2.0 pts)` (untitled), or `1.1: a (1.0 pts)` and `1.2: b (1.0 pts)` for a question's parts,
+which are summed into their question. The questions become the manifest's written questions (in
+their declared order): by the number in their titles ("Inline Question 3", "q3") when every
+question has one, else by their numbers in order when there are as many as the manifest declares;
+anything else is ambiguous and refused, naming the columns. A blank score (an ungraded or missing
+submission) stays blank; a question whose parts are all blank is blank.
 
 A gradebook student is matched by email (case-insensitive), else by SID; a submission with no
 roster (a plain folder) by its name, taken as an email, a SID or a name. Rows of the CSV that
@@ -28,7 +31,9 @@ def written_questions() -> tuple[str, ...]:
     """The current assignment's written questions, as its manifest names them."""
     return tuple(manifest.current().written)
 
-QUESTION_HEADER = re.compile(r"^\s*(\d+(?:\.\d+)*)\s*:\s*(.*?)\s*\(\s*([\d.]+)\s*pts?\s*\)\s*$")
+# Gradescope's question headers: "N: Title (X pts)", "N (X pts)", "N.M: Title (X pts)".
+QUESTION_HEADER = re.compile(
+    r"^\s*(\d+)((?:\.\d+)*)\s*(?::\s*(.*?))?\s*\(\s*([\d.]+)\s*pts?\s*\)\s*$")
 TITLE_NUMBER = re.compile(r"inline[\s_-]*(?:question[\s_-]*|q)?(\d+)", re.IGNORECASE)
 
 
@@ -42,7 +47,7 @@ class ManualRow:
     name: str
     sid: str
     email: str
-    scores: dict[str, float | None]  # inline_qN -> points, None when blank
+    scores: dict[str, float | None]  # written question -> points, None when blank
 
     def describe(self) -> str:
         who = ", ".join(part for part in (self.name, self.email, self.sid) if part)
@@ -52,7 +57,7 @@ class ManualRow:
 @dataclass
 class ManualScores:
     rows: list[ManualRow]
-    columns: dict[str, str]  # inline_qN -> the CSV's header it was read from
+    columns: dict[str, str]  # written question -> the CSV's header(s) it was read from
     notes: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)  # lines matched to someone
     _index: dict | None = field(default=None, repr=False)
@@ -95,24 +100,57 @@ def header_index(header: list[str], *names: str) -> int | None:
     return next((i for i, title in enumerate(header) if title.strip().casefold() in wanted), None)
 
 
-def question_columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
-    """{inline_qN: column index} from Gradescope's question headers, and notes."""
-    questions = [(i, QUESTION_HEADER.match(title)) for i, title in enumerate(header)]
-    questions = [(i, match.group(2)) for i, match in questions if match]
-    if not questions:  # a hand-made CSV: columns titled with a question's number
-        questions = [(i, title) for i, title in enumerate(header) if TITLE_NUMBER.search(title)]
-    chosen, notes = {}, []
+def gradescope_questions(header: list[str]) -> dict[int, list[int]]:
+    """{question number: its column indexes} of Gradescope's question headers: a question's
+    own column, or its parts' (N.1, N.2, ...), in the CSV's order."""
+    found: dict[int, list[int]] = {}
+    for index, title in enumerate(header):
+        match = QUESTION_HEADER.match(title)
+        if match:
+            found.setdefault(int(match.group(1)), []).append(index)
+    return found
+
+
+def title_number(header: list[str], indexes: list[int]) -> int | None:
+    """The number a question's title gives it ("Inline Question 3" -> 3), from its own
+    column's title or, failing that, its parts'."""
+    for index in indexes:
+        match = QUESTION_HEADER.match(header[index])
+        title = match.group(3) if match else header[index]
+        number = TITLE_NUMBER.search(title or "")
+        if number:
+            return int(number.group(1))
+    return None
+
+
+def question_columns(header: list[str]) -> tuple[dict[str, list[int]], list[str]]:
+    """{written question: the column indexes summed into it} from the question headers, and
+    notes. Raises ManualScoresError when the mapping would be a guess."""
     inline = written_questions()
-    numbered = {int(m.group(1)): i for i, title in questions
-                if (m := TITLE_NUMBER.search(title)) and 1 <= int(m.group(1)) <= len(inline)}
-    if len(numbered) == len(questions) and numbered:
-        chosen = {inline[n - 1]: i for n, i in sorted(numbered.items())}
-    else:
-        chosen = {inline[k]: i for k, (i, _) in enumerate(questions[:len(inline)])}
-        if len(questions) > len(inline):
-            notes.append(f"{len(questions)} question columns; the first {len(inline)} were "
-                         f"read as {inline[0]} to {inline[-1]}")
-    return chosen, notes
+    groups = gradescope_questions(header)
+    if not groups:  # a hand-made CSV: columns titled with a question's number
+        groups = {n: [i] for n, i in enumerate(
+            (i for i, title in enumerate(header) if TITLE_NUMBER.search(title)), start=1)}
+    if not groups:
+        return {}, []
+    titled = {number: title_number(header, indexes) for number, indexes in groups.items()}
+    numbers = list(titled.values())
+    if (None not in numbers and len(set(numbers)) == len(numbers)
+            and all(1 <= n <= len(inline) for n in numbers)):
+        chosen = {inline[titled[number] - 1]: groups[number] for number in sorted(groups)}
+        return dict(sorted(chosen.items(), key=lambda item: inline.index(item[0]))), []
+    if len(groups) == len(inline):
+        return {question: groups[number] for question, number in zip(inline, sorted(groups))}, []
+
+    def described(number: int) -> str:
+        return " + ".join(repr(header[i]) for i in groups[number])
+
+    raise ManualScoresError(
+        f"the written questions cannot be told apart in the manual scores CSV: it has "
+        f"{len(groups)} questions ({'; '.join(described(n) for n in sorted(groups))}), the "
+        f"assignment declares {len(inline)} ({', '.join(inline)}), and their titles do not "
+        "number them (\"Inline Question 2\"). Title each question on Gradescope with its "
+        "number, or give the CSV exactly one question (its parts summed) per written question")
 
 
 def number(text: str) -> float | None:
@@ -151,16 +189,18 @@ def parse(text: str) -> ManualScores:
             continue
         full = cell(row, name) or " ".join(p for p in (cell(row, first), cell(row, last)) if p)
         scores = {}
-        for question, index in columns.items():
-            value = cell(row, index)
-            scores[question] = number(value)
-            if value and scores[question] is None:
-                bad += 1
+        for question, indexes in columns.items():
+            values = [cell(row, index) for index in indexes]
+            parts = [number(value) for value in values]
+            bad += sum(1 for value, part in zip(values, parts) if value and part is None)
+            present = [part for part in parts if part is not None]
+            scores[question] = sum(present) if present else None
         rows.append(ManualRow(line, full, cell(row, sid), cell(row, email), scores))
     if bad:
         notes.append(f"{bad} score{'s that are' if bad > 1 else ' that is'} not a number, "
                      "read as blank")
-    return ManualScores(rows, {q: header[i] for q, i in columns.items()}, notes)
+    return ManualScores(rows, {q: " + ".join(header[i] for i in indexes)
+                               for q, indexes in columns.items()}, notes)
 
 
 def read(path: Path) -> ManualScores:

@@ -245,16 +245,15 @@ def refresh_similarity(out: Path) -> bool:
 
 
 def upload_section(uploaded) -> str:
-    """Which files to upload where, and the rows left out of them."""
+    """The Canvas file to import, and the students refused, unmatched or left out of it."""
     links = ", ".join(f"<a href='{html.escape(p.name)}'>{html.escape(p.name)}</a>"
                       for p in uploaded.paths)
     parts = ["<h2>Scores to upload</h2>",
-             f"<p>{links}: Gradescope's columns (Name, SID, Email, Score) and Canvas' gradebook "
-             "import (Student, ID, SIS User ID, SIS Login ID, Section, the assignment); see the "
-             "README, Instructors.</p>"]
-    if uploaded.left_out:
-        parts.append("<p>Left out of them:</p><ul>" + "".join(
-            f"<li>{html.escape(reason)}</li>" for reason in uploaded.left_out) + "</ul>")
+             f"<p>{links}: Canvas's gradebook import (*Grades* &rarr; *Import*), on the rows of "
+             "Canvas's own export, the programming and written scores in separate columns; see "
+             "the README, Instructors.</p>"]
+    lines = uploaded.lines()
+    parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>")
     return "\n".join(parts)
 
 

@@ -151,9 +151,10 @@ def kill_leftovers(scratch: Path) -> None:
 # The child ------------------------------------------------------------------------------------
 
 def die_with_parent(parent: int) -> None:
-    """Get SIGTERM when the batch process dies (Linux), and exit cleanly on SIGTERM."""
+    """Get SIGTERM when the batch process dies (Linux), and exit cleanly on SIGTERM. Without
+    prctl (macOS) the child only checks its parent at the start."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception):  # AttributeError where libc has no prctl
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -48,13 +48,17 @@ status=0
 if [ -x "$PYTHON" ]; then
   cd "$ROOT/source/files" && "$PYTHON" -m autograder.gradescope.run --root "$ROOT" || status=$?
 else
-  echo "no Python at $PYTHON: setup.sh did not finish building the environment" >&2
+  echo "no Python at $PYTHON: setup.sh did not finish building the environment"
   status=127
 fi
-# The last resort: whatever failed above, the student gets a results.json that says so.
+# A grader that could not grade is not the student's failure: no results.json (a 0 would be
+# recorded as their score), a non-zero exit, and Gradescope marks the run as failed for the staff
+# to rerun. Why is on stdout, which Gradescope shows the staff only (tracebacks included).
 if [ "$status" -ne 0 ] || [ ! -s "$ROOT/results/results.json" ]; then
-  mkdir -p "$ROOT/results"
-  printf '%s\\n' '{{"score": 0, "output": "The autograder failed before grading your submission, through no fault of yours; the course staff will regrade it. (For the staff: the grader exited with status '"$status"'; its output is below.)", "output_format": "text", "visibility": "visible", "stdout_visibility": "visible", "extra_data": {{"status": "autograder failed"}}, "tests": []}}' > "$ROOT/results/results.json"
+  rm -f "$ROOT/results/results.json"
+  echo "autograder failed (exit status $status): no results.json written; rerun this submission once the autograder is fixed"
+  [ "$status" -ne 0 ] || status=1
+  exit "$status"
 fi
 exit 0
 """

@@ -10,6 +10,14 @@ Student code runs in the sandbox (autograder/sandbox/). Before grading, the fold
 the hidden tests, the reference, the submission and the results are closed to every user but
 root, so that even where the container allows no namespaces the worker's own uid cannot read or
 write them (the worker grades a copy of the package).
+
+When the grader itself cannot grade (the sandbox refused, the self-check on the reference failed,
+the grader crashed), no results.json is written and the process exits non-zero: Gradescope then
+marks the run as failed, for the staff to see (its stdout, which Gradescope shows only to the
+staff, says why) and rerun, instead of recording a 0 the student did not earn. Gradescope's
+specification: results.json "must be produced as a result of executing run_autograder"; stdout
+is for "displaying back to the instructor"; "If test cases are hidden, students will not be able
+to see their total score" (https://gradescope-autograders.readthedocs.io/en/latest/specs/).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from autograder.grading import otter_tests, pipeline, results
 from autograder.settings import Limits, Settings
 
 SOURCE = Path(__file__).resolve().parents[3]  # /autograder/source (files/autograder/gradescope/run.py)
-# Written by `make autograder VISIBILITY=...`: when students see the per-question tests.
+# Written by `make autograder VISIBILITY=...`: when students see the results.
 SHIPPED_SETTINGS = SOURCE / "files" / "gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 NO_PDF = ("no written_answers.pdf in this upload: the notebook's last cell makes it beside the "
@@ -37,7 +45,13 @@ SHIPPED_TESTS = SOURCE / "tests"
 GRADING_SECONDS = 420.0
 
 
+class GraderFailed(Exception):
+    """The grader cannot grade here, through no fault of the submission: no results.json."""
+
+
 def run(root: Path, reference_dir: Path | None = None) -> dict:
+    """Grade `root`/submission into `root`/results/results.json; GraderFailed (and no
+    results.json) when the grader itself cannot grade."""
     # Closed to every user but root, the grader; at the uid level checked as a worker's uid.
     secrets = [root / "source", root / "submission", root / "results"]
     for folder in secrets:
@@ -47,7 +61,7 @@ def run(root: Path, reference_dir: Path | None = None) -> dict:
         sandbox_notes = sandbox.secure(protections.level, secrets, protections.forced,
                                        protections.reason)
     except sandbox.SandboxError as error:
-        return write_failure(root, str(error))
+        raise GraderFailed(str(error)) from None
     for note in sandbox_notes:
         print(f"Sandbox: {note}.", flush=True)
     # The same path as make grade's: a safe copy (regular files only, no symbolic link into the
@@ -62,7 +76,7 @@ def run(root: Path, reference_dir: Path | None = None) -> dict:
         try:
             pipeline.check_the_grader(settings, Path(scratch) / "self-check", reference_dir)
         except pipeline.GraderBroken as broken:
-            return write_failure(root, str(broken))
+            raise GraderFailed(str(broken)) from None
         outcome = pipeline.grade_submission(root / "submission", Path(scratch) / "student",
                                             settings, reference_dir, assignment.handout_package)
     grade = outcome.grade
@@ -73,8 +87,10 @@ def run(root: Path, reference_dir: Path | None = None) -> dict:
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(
         grade, {name: round(test_file.score, 4) for name, test_file in scored.items()}, notes)
+    # The overall output holds the per-question table: it is shown when the tests are.
+    data["visibility"] = results_visibility()
     for test in data["tests"]:
-        test["visibility"] = tests_visibility()
+        test["visibility"] = results_visibility()
     data["extra_data"]["sandbox"] = "; ".join([sandbox.protections().summary, *sandbox_notes])
     data["extra_data"]["memory"] = memory_note
     results.write_json_atomic(root / "results" / "results.json", data)
@@ -97,9 +113,11 @@ def shipped_setting(name: str, default, valid) -> object:
     return value if valid(value) else default
 
 
-def tests_visibility() -> str:
-    """When students see each question's test: `make autograder VISIBILITY=...` (default
-    visible; the overall output and score are always visible)."""
+def results_visibility() -> str:
+    """When students see the results: `make autograder VISIBILITY=...` (default visible), for
+    each question's test and the overall output alike. Gradescope shows no total to a student
+    while the tests are hidden: until the due date (after_due_date), until the grades are
+    published (after_published), or never (hidden)."""
     return shipped_setting("visibility", "visible", lambda value: value in VISIBILITIES)
 
 
@@ -108,17 +126,6 @@ def grading_seconds() -> float:
     assignment's timeout on Gradescope (default 420 s of 600)."""
     return float(shipped_setting("grading_seconds", GRADING_SECONDS,
                                  lambda value: isinstance(value, (int, float)) and value >= 60))
-
-
-def write_failure(root: Path, reason: str) -> dict:
-    """results.json when the grader itself cannot run: zero, and why, for the staff to act."""
-    data = {"score": 0, "output": "The autograder failed before grading your submission, through "
-                                  "no fault of yours; the course staff will regrade it.\n\n"
-                                  f"For the staff: {reason}",
-            "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
-            "extra_data": {"status": "autograder failed", "reason": reason}, "tests": []}
-    results.write_json_atomic(root / "results" / "results.json", data)
-    return data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     # environment says.
     os.environ.pop(manifest.SETTING, None)
     print(f"Student code runs under {sandbox.protections().summary}.", flush=True)
-    data = run(args.root, args.reference)
+    try:
+        data = run(args.root, args.reference)
+    except GraderFailed as failure:
+        # On stdout, which only the staff see; no results.json: the run is marked failed.
+        print(f"autograder failed, through no fault of the submission; no results.json "
+              f"written, so Gradescope marks this run as failed (rerun it once fixed): {failure}",
+              flush=True)
+        return 1
     print(f"score {data['score']:g}; {data['extra_data']['status']}")
     return 0
 

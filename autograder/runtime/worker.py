@@ -276,9 +276,13 @@ def nearly_out_of_memory():
     limit, _ = resource.getrlimit(resource.RLIMIT_AS)
     if limit == resource.RLIM_INFINITY:
         return False
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[0])
-    return pages * os.sysconf("SC_PAGE_SIZE") > limit // 2
+    try:
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        # No /proc (macOS): the peak resident size, in bytes there (KiB on Linux).
+        used = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return used > limit // 2
 
 
 def release_freed_memory():

@@ -108,10 +108,13 @@ def adopt_orphans() -> None:
     """Make this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER), so a
     daemon that detaches from a worker (double fork, new session) stays in our process tree,
     where kill() finds it. Used at the levels `landlock` and `limits`, where no pid namespace and
-    no uid of their own catches such daemons."""
+    no uid of their own catches such daemons. Linux only: elsewhere (no prctl) such a daemon
+    is found only by the folder it runs from (procfs.processes_in)."""
     import ctypes
 
-    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    if prctl is not None:
+        prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 def _adopted_orphans(since: int) -> list[int]:

@@ -3,6 +3,11 @@
 Plain functions of pids (and uids, folders) for the sandbox's cleanup and the speed check's
 timing. Nothing here starts, signals or changes a process; a process that vanishes while it is
 read is simply left out. It imports nothing from autograder.
+
+Where there is no /proc (macOS), every reader answers as for a process that is gone (no
+processes, no CPU time) instead of raising, and `available()` says so, for callers whose answer
+would otherwise be wrong rather than empty (the speed check's timing). `cpu_count()` is the
+number of CPUs this process may use, on any system.
 """
 
 from __future__ import annotations
@@ -10,13 +15,44 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Where the process table is read; a test points it elsewhere to play a system without /proc.
+PROC = Path("/proc")
+
+
+def available() -> bool:
+    """Whether this system has a readable /proc (Linux does; macOS has none)."""
+    try:
+        return (PROC / str(os.getpid()) / "stat").is_file()
+    except OSError:
+        return False
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on: its affinity mask where the system has one (Linux),
+    else every CPU (os.sched_getaffinity does not exist on macOS)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        try:
+            return max(1, len(affinity(0)))
+        except OSError:
+            pass
+    return max(1, os.cpu_count() or 1)
+
+
+def _pids() -> list[int]:
+    """Every pid /proc lists, none where it cannot be read."""
+    try:
+        return [int(entry) for entry in os.listdir(PROC) if entry.isdigit()]
+    except OSError:
+        return []
+
 
 def stat_fields(pid: int | None) -> list[str] | None:
     """The fields of /proc/PID/stat after the command name (state first), or None."""
     if pid is None:
         return None
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     # The command name may hold spaces and parentheses: the fields start after the last ')'.
@@ -27,15 +63,14 @@ def process_table() -> dict[int, tuple[int, int]]:
     """pid -> (parent pid, real uid) of every live process, read from /proc (zombies, which
     run nothing and wait for their new parent to reap them, left out)."""
     table = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = stat_fields(int(entry))
-            try:
-                uid = os.stat(Path("/proc", entry)).st_uid
-            except OSError:
-                continue
-            if fields and fields[0] != "Z":
-                table[int(entry)] = (int(fields[1]), uid)
+    for pid in _pids():
+        fields = stat_fields(pid)
+        try:
+            uid = os.stat(PROC / str(pid)).st_uid
+        except OSError:
+            continue
+        if fields and fields[0] != "Z":
+            table[pid] = (int(fields[1]), uid)
     return table
 
 
@@ -54,15 +89,15 @@ def processes_in(folder: Path) -> list[int]:
     """Processes that run from `folder` or name it on their command line (orphans included)."""
     folder = str(folder)
     found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
+    for pid in _pids():
+        if pid != os.getpid():
             try:
-                command = Path("/proc", entry, "cmdline").read_bytes()
-                cwd = os.readlink(f"/proc/{entry}/cwd")
+                command = (PROC / str(pid) / "cmdline").read_bytes()
+                cwd = os.readlink(PROC / str(pid) / "cwd")
             except OSError:
                 continue
             if os.fsencode(folder + "/") in command or (cwd + "/").startswith(folder + "/"):
-                found.append(int(entry))
+                found.append(pid)
     return found
 
 
@@ -74,7 +109,7 @@ def processes_of(uid: int) -> list[int]:
 def command_name(pid: int) -> str:
     """The command name of `pid` (/proc/PID/comm), or "" if it is gone."""
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
+        return (PROC / str(pid) / "comm").read_text().strip()
     except OSError:
         return ""
 
@@ -88,11 +123,10 @@ def start_ticks(pid: int) -> int | None:
 def zombie_children(parent: int | None) -> list[int]:
     """Children of `parent` that have exited but were not waited for."""
     found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = stat_fields(int(entry))
-            if fields and fields[0] == "Z" and int(fields[1]) == parent:
-                found.append(int(entry))
+    for pid in _pids():
+        fields = stat_fields(pid)
+        if fields and fields[0] == "Z" and int(fields[1]) == parent:
+            found.append(pid)
     return found
 
 
@@ -100,7 +134,7 @@ def cpu_ns(pid: int) -> int:
     """Total on-CPU time of every thread of `pid`, in ns (from /proc/PID/task/*/schedstat)."""
     total = 0
     try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        tasks = list((PROC / str(pid) / "task").iterdir())
     except OSError:
         return 0
     for task in tasks:
@@ -109,3 +143,19 @@ def cpu_ns(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def thread_count(pid: int) -> int:
+    """How many threads `pid` has (0 if it is gone, or there is no /proc)."""
+    try:
+        return len(os.listdir(PROC / str(pid) / "task"))
+    except OSError:
+        return 0
+
+
+def owner_and_limits(pid: int) -> tuple[int, str] | None:
+    """The real uid of `pid` and the text of /proc/PID/limits, or None if unreadable."""
+    try:
+        return os.stat(PROC / str(pid)).st_uid, (PROC / str(pid) / "limits").read_text()
+    except OSError:
+        return None
