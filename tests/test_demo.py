@@ -7,11 +7,13 @@ import zipfile
 
 import pytest
 
-from autograder import paths
+from autograder import manifest, paths
 from autograder.course import batch
 from autograder.build import demo, variants
 from autograder.grading.grades import QUESTIONS
 from autograder.settings import Settings
+
+import tiny_assignment
 
 LAYERS = "cs231n/layers.py"
 
@@ -76,3 +78,11 @@ def test_demo_grades_as_described(demo_folder, tmp_path):
     assert all(rows[name]["total"] == "0" for name in ["syntax error", "notebook only"])
 
 
+
+
+def test_a_mistake_whose_name_cannot_be_a_file_name_is_refused(tmp_path):
+    folder = tiny_assignment.write_assignment(tmp_path)
+    (folder / "mistakes.toml").write_text(
+        tiny_assignment.MISTAKES.replace('name = "forgot the scale"', 'name = "no 1/p scaling"'))
+    with pytest.raises(manifest.ManifestError, match="'no 1/p scaling'"):
+        demo.mistakes(manifest.read(folder))

@@ -29,7 +29,7 @@ QUESTIONS = ["dropout_forward_train", "dropout_forward_test", "dropout_backward"
 # The demo mistakes of mistakes.toml: {name: ({question: verdict}, a phrase the feedback of
 # the question that loses points must hold)}. Questions not named keep full marks.
 MISTAKES = {
-    "no 1/p scaling": ({"dropout_forward_train": "partial"}, "not divided by p"),
+    "no scaling by 1 over p": ({"dropout_forward_train": "partial"}, "not divided by p"),
     "p as the drop probability": ({"dropout_forward_train": "partial"}, "drop probability"),
     "scaling at test time": ({"dropout_forward_test": "zero"}, "multiplies x by p"),
     "new mask in backward": ({"dropout_backward": "partial", "fc_net_dropout": "partial"},

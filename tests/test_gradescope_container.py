@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from autograder import paths
+from autograder import manifest, paths
 from autograder.gradescope import package
 from autograder.build import variants
 from autograder.sandbox import reach
@@ -323,3 +324,23 @@ def test_a_failing_setup_step_stops_the_build(machine, tmp_path):
     downloads = (tmp_path / "downloads.log").read_text()
     assert downloads.splitlines() == ["apt-get update"]  # stopped at the first failing step
     assert (tmp_path / "setup.log").read_text().rstrip().endswith("apt-get update")
+
+
+def test_the_dropout_zip_grades_dropout_uploads(machine, tmp_path, monkeypatch):
+    """The second assignment's own zip, in the same container: its reference gets its full
+    marks, its untouched template zero, and nothing of BatchNorm is shipped."""
+    monkeypatch.setenv("ASSIGNMENT", "dropout")
+    dropout = manifest.load("dropout")
+    autograder_zip = package.build_autograder_zip(tmp_path / "autograder.zip")
+    shipped = zipfile.ZipFile(autograder_zip).namelist()
+    assert "files/assignment/dropout/checks/__init__.py" in shipped
+    assert not [name for name in shipped if "batchnorm" in name.lower()]
+    for case, source in (("reference", dropout.solutions), ("template", dropout.template)):
+        run = container.run_in_container(autograder_zip, exported(source), tmp_path / case,
+                                         "full", f"dropout-{case}")
+        assert run.results is not None, run.output[-3000:]
+        per_question = scores(run)
+        assert set(per_question) == set(dropout.questions), per_question
+        expected = dropout.auto_points if case == "reference" else 0
+        assert run.results["score"] == expected, (case, run.results["output"][-2000:])
+        assert run.seconds < DONE_WITHIN and not run.oom_kills, (case, run.seconds, run.oom_kills)

@@ -1,14 +1,16 @@
 """Every target that builds things leaves the committed files as they are: run them in a fresh
 clone of the repository and ask git."""
 
+import csv
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from autograder import paths
+from autograder import manifest, paths
 
 # The targets that write files: generated folders, zips, the demo, the gradebook.
 BUILDING_TARGETS = ["handout", "template", "solutions", "assign", "autograder", "demo", "grade"]
@@ -49,3 +51,19 @@ def test_building_targets_leave_committed_files_unchanged(clone, tmp_path):
         assert (clone / "dist" / name / f"{handout}-student.zip").is_file()
         assert (clone / "dist" / name / "autograder.zip").is_file()
         assert (clone / "grades" / name / "grades.csv").is_file()
+    expect_demo_verdicts(clone / "grades" / "dropout" / "grades.csv", manifest.load("dropout"))
+
+
+def expect_demo_verdicts(gradebook: Path, assignment) -> None:
+    """The demo's verdicts: the reference full marks, the untouched template, the syntax error
+    and the notebook alone nothing, and each typical mistake some points but not all."""
+    with open(gradebook, newline="") as handle:
+        totals = {row["submission"]: float(row["total"]) for row in csv.DictReader(handle)}
+    full = assignment.auto_points
+    standard = {"reference": full, "untouched template": 0, "syntax error": 0, "notebook only": 0}
+    for name, total in standard.items():
+        assert totals.pop(name) == total, (name, total)
+    mistakes = tomllib.loads((assignment.folder / "mistakes.toml").read_text())["mistake"]
+    assert sorted(totals) == sorted(mistake["name"] for mistake in mistakes)
+    wrong = {name: total for name, total in totals.items() if not 0 < total < full}
+    assert not wrong, f"typical mistakes that should lose some points, not all: {wrong}"

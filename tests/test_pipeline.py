@@ -113,3 +113,13 @@ def test_the_grader_checks_itself_on_the_reference(tmp_path):
     starved = Settings(limits=Limits(memory_bytes=64 * 2**20))
     with pytest.raises(pipeline.GraderBroken, match="the reference package itself scored"):
         pipeline.check_the_grader(starved, tmp_path / "scratch")
+
+
+def test_a_package_of_only_the_edited_files_is_completed_from_the_handout(tmp_path):
+    folder = make_variant(tmp_path / "variant")
+    for path in sorted((folder / "cs231n").rglob("*.py")):
+        if path.relative_to(folder).as_posix() not in paths.STUDENT_FILES.values():
+            path.unlink()
+    outcome = grade(folder, tmp_path)
+    assert outcome.grade.status == "ok" and outcome.grade.total == outcome.grade.max_total
+    assert any("lacked" in note and "layer_utils.py" in note for note in outcome.notes)

@@ -58,6 +58,12 @@ def standard_demos(assignment: manifest.Manifest) -> list[Demo]:
     ]
 
 
+def usable_name(name: str) -> bool:
+    """Whether `name` can be a file's name in a folder (the demo zip's, without .zip)."""
+    return bool(name.strip()) and not name.startswith(".") and "/" not in name \
+        and "\\" not in name
+
+
 def mistakes(assignment: manifest.Manifest) -> list[Demo]:
     """The assignment's demo mistakes (assignment/<name>/mistakes.toml): the reference with one
     typical student mistake written into it each."""
@@ -66,6 +72,11 @@ def mistakes(assignment: manifest.Manifest) -> list[Demo]:
         return []
     try:
         entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mistake", [])
+        unusable = [entry["name"] for entry in entries if not usable_name(entry["name"])]
+        if unusable:
+            raise manifest.ManifestError(
+                f"{path}: a mistake's name becomes its demo zip's file name, so it cannot hold "
+                f"/, \\ or a leading dot: {', '.join(map(repr, unusable))}")
         return [Demo(entry["name"], entry["what"], assignment.solutions, tuple(
                     (edit["file"], edit.get("function") or None, edit["old"], edit["new"])
                     for edit in entry["edit"])) for entry in entries]

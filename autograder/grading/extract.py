@@ -310,3 +310,28 @@ def complete_from_loose_files(prepared: Prepared, handout: Path) -> None:
         placed.append(f"{relative} as {paths.STUDENT_FILES[name]}")
     prepared.notes.append(f"no {paths.PACKAGE_NAME}/ folder: graded the loose "
                           f"{' and '.join(placed)}, with the handout's other files")
+
+
+def complete_package(prepared: Prepared, handout: Path) -> None:
+    """Give a package that lacks some of the handout's modules (an export cell that lists only
+    the files a student edits, a file left out by hand) the handout's copies of them, with a
+    note; the files the package has, and the student's own files, are never taken from it."""
+    root = prepared.package_root()
+    if prepared.problem or root is None:
+        return
+    package = root / paths.PACKAGE_NAME
+    student_files = set(paths.STUDENT_FILES.values())
+    added = []
+    for source in sorted(Path(handout).rglob("*.py")):
+        if "__pycache__" in source.parts or source.is_symlink():
+            continue
+        target = package / source.relative_to(handout)
+        if target.relative_to(root).as_posix() in student_files:
+            continue  # the student's own work is never taken from the handout
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            added.append(source.relative_to(handout).as_posix())
+    if added:
+        prepared.notes.append(f"{paths.PACKAGE_NAME}/ lacked {len(added)} of the handout's "
+                              f"files: graded with the handout's {', '.join(added)}")

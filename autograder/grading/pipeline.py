@@ -61,6 +61,7 @@ def grade_submission(source: Path, scratch: Path, settings: Settings = Settings(
     handout_dir = handout_dir or manifest.current().handout_package
     prepared = extract.prepare(source, Path(scratch) / "submission")
     extract.complete_from_loose_files(prepared, handout_dir)
+    extract.complete_package(prepared, handout_dir)
     root = prepared.package_root()
     missing = missing_file(root)
     if prepared.problem:
