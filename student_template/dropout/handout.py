@@ -30,6 +30,9 @@ from pathlib import Path
 REQUIREMENTS = "requirements.txt"
 README = "README.md"
 PYTHON = (3, 11)  # the version requirements.txt was tested with
+# The Pythons requirements.txt installs on, measured: from 3.11.5 (its oldest pins need it) up to
+# 3.13 (3.12 and 3.13 install every pin from wheels and pass the public checks).
+SUPPORTED = ((3, 11, 5), (3, 13))
 # What the notebook imports, checked when requirements.txt itself is missing.
 ESSENTIAL = {"otter-grader": "otter", "numpy": "numpy", "matplotlib": "matplotlib",
              "scikit-learn": "sklearn", "nbconvert": "nbconvert", "nbformat": "nbformat"}
@@ -86,6 +89,20 @@ def install_advice(folder: Path) -> str:
             f"{README} in this folder walks through the whole setup.")
 
 
+def python_note(version) -> str:
+    """A sentence when `version` (like sys.version_info) is not one requirements.txt installs
+    on, saying which are and how to get one; else ''."""
+    oldest, newest = SUPPORTED
+    if oldest <= tuple(version[:3]) and tuple(version[:2]) <= newest:
+        return ""
+    dotted = ".".join(map(str, version[:3]))
+    return (f" This kernel runs Python {dotted}; {REQUIREMENTS} installs on Python "
+            f"{'.'.join(map(str, oldest))} or newer up to {'.'.join(map(str, newest))} (the "
+            f"course tested {'.'.join(map(str, PYTHON))}). Install one of those from "
+            "https://www.python.org/downloads/ and make the environment with it, as "
+            f"{README} (section 1) says.")
+
+
 def check_requirements(folder: Path | str = ".") -> list[str]:
     """Raise MissingRequirements if this Python lacks a package of requirements.txt; return
     notes on packages installed in other versions than it pins (they may still work)."""
@@ -100,10 +117,7 @@ def check_requirements(folder: Path | str = ".") -> list[str]:
     else:
         missing = [name for name, module in ESSENTIAL.items() if not importable(module)]
         other = []
-    python = ".".join(map(str, sys.version_info[:2]))
-    version_note = ("" if sys.version_info[:2] == PYTHON else
-                    f" This kernel runs Python {python}; requirements.txt is tested with Python "
-                    f"{'.'.join(map(str, PYTHON))}, which {README} recommends.")
+    version_note = python_note(sys.version_info)
     if missing:
         shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
                                           else "")
