@@ -3,6 +3,7 @@
 import hashlib
 import io
 import pickle
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -249,3 +250,79 @@ def test_extraction_rejects_unsafe_members(tmp_path, member, kind):
     assert not (tmp_path / "a" / "evil.txt").exists()
     assert not (tmp_path / "evil.txt").exists()
     assert list(dest.iterdir()) == []
+
+
+def certificate_error():
+    return ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local "
+           "issuer certificate (_ssl.c:1006)")
+
+
+@pytest.mark.parametrize("raised", [
+    lambda: urllib.error.URLError(certificate_error()),  # what urlopen raises
+    certificate_error,  # raised as it is (while reading the response)
+    lambda: urllib.error.URLError(ssl.SSLError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+                                                  "verify failed (_ssl.c:1006)")),
+], ids=["url-error", "bare", "ssl-error-text"])
+@pytest.mark.parametrize("certifi_installed", [True, False])
+def test_download_names_the_certificate_fix(tmp_path, monkeypatch, capsys, raised,
+                                            certifi_installed):
+    calls = []
+
+    def fail(*args, **kwargs):
+        calls.append(kwargs.get("context"))
+        raise raised()
+
+    monkeypatch.setattr(data_utils.urllib.request, "urlopen", fail)
+    if not certifi_installed:
+        monkeypatch.setattr(data_utils, "_certifi_context", lambda: None)
+    with pytest.raises(DownloadError) as info:
+        download_CIFAR10(tmp_path)
+    message = str(info.value)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f"/Applications/Python {version}/Install Certificates.command" in message
+    assert "CERTIFICATE_VERIFY_FAILED" in message and "certificate" in message
+    assert "internet access" not in message  # the student is online: not the offline advice
+    if certifi_installed:  # retried once with certifi's certificates, then said so
+        assert len(calls) == 2 and calls[0] is None and calls[1] is not None
+        assert "certifi package failed too" in message
+        assert "trying again with the certificates of the certifi" in capsys.readouterr().out
+    else:
+        assert calls == [None]
+        assert "-m pip install certifi" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_retries_with_certifi_and_succeeds(tmp_path, monkeypatch):
+    payload = cifar_archive(tmp_path / "archive")
+    monkeypatch.setattr(data_utils, "CIFAR10_MD5", hashlib.md5(payload).hexdigest())
+
+    def open_with_certifi_only(*args, context=None, **kwargs):
+        if context is None:
+            raise urllib.error.URLError(certificate_error())
+        return io.BytesIO(payload)
+
+    monkeypatch.setattr(data_utils.urllib.request, "urlopen", open_with_certifi_only)
+    target = download_CIFAR10(tmp_path / "dest")
+    assert get_CIFAR10_data(30, 10, 5, cifar10_dir=target)["X_train"].shape == (30, 3, 32, 32)
+
+
+@pytest.mark.parametrize("error", [
+    urllib.error.URLError("[Errno -2] Name or service not known"),
+    urllib.error.URLError(TimeoutError("timed out")),
+    ConnectionResetError(104, "Connection reset by peer"),
+    urllib.error.URLError(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")),
+], ids=["dns", "timeout", "reset", "other-ssl"])
+def test_network_failures_keep_the_offline_advice(tmp_path, monkeypatch, error):
+    calls = []
+
+    def fail(*args, **kwargs):
+        calls.append(kwargs.get("context"))
+        raise error
+
+    monkeypatch.setattr(data_utils.urllib.request, "urlopen", fail)
+    with pytest.raises(DownloadError) as info:
+        download_CIFAR10(tmp_path)
+    assert "internet access" in str(info.value)
+    assert "Install Certificates" not in str(info.value)
+    assert calls == [None]  # no retry with other certificates

@@ -181,6 +181,24 @@ def test_the_output_asks_for_the_written_answers_pdf_when_it_is_missing(autograd
     assert output.startswith("**Auto-graded score: 68 / 68**")
 
 
+@pytest.mark.parametrize("files, note", [
+    (["written_answers.pdf"], None),
+    (["BatchNormalization/written_answers.pdf"], None),
+    (["written_answers.pdf", "written_answers.html"], None),
+    (["written_answers.html"], entry.HTML_NOT_PDF),
+    (["BatchNormalization/written_answers.html"], entry.HTML_NOT_PDF),
+    ([], entry.NO_PDF),
+], ids=["pdf", "pdf-nested", "both", "html-only", "html-nested", "neither"])
+def test_the_written_answers_page_without_the_pdf_is_told_apart(tmp_path, files, note):
+    """An export made without a browser (a stock Mac) holds written_answers.html instead of the
+    PDF: the feedback says to save it as PDF from Safari, not that the answers are missing."""
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert entry.written_answers_note(tmp_path) == note
+    assert "File > Export as PDF" in entry.HTML_NOT_PDF and "no written_answers.pdf" in entry.NO_PDF
+
+
 def nothing(submission):
     """An upload without the package: graded at once (a clear zero), every question listed."""
     (submission / "notes.txt").write_text("no code here\n")

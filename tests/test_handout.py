@@ -175,3 +175,28 @@ def test_a_notebook_saved_without_outputs_is_noticed(tmp_path):
     nbformat.write(notebook, tmp_path / "run.ipynb")
     assert not handout.saved_without_outputs(str(tmp_path / "run.ipynb"))
     assert not handout.saved_without_outputs(str(tmp_path / "missing.ipynb"))
+
+
+@pytest.mark.parametrize("version, supported", [
+    ((3, 11, 5, "final", 0), True), ((3, 11, 9, "final", 0), True),
+    ((3, 12, 1, "final", 0), True), ((3, 13, 0, "final", 0), True),
+    ((3, 11, 4, "final", 0), False), ((3, 10, 13, "final", 0), False),
+    ((3, 14, 0, "final", 0), False),
+])
+def test_the_python_note_names_the_versions_requirements_install_on(version, supported):
+    """3.11.5 to 3.13, as measured (tests/test_student_handout.py runs 3.12 and 3.13)."""
+    note = handout.python_note(version)
+    if supported:
+        assert note == ""
+    else:
+        dotted = ".".join(map(str, version[:3]))
+        assert f"This kernel runs Python {dotted}" in note
+        assert "installs on Python 3.11.5 or newer up to 3.13" in note
+        assert "python.org" in note and "README.md (section 1)" in note
+
+
+def test_an_unsupported_python_is_named_where_packages_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(handout, "SUPPORTED", ((9, 0, 0), (9, 1)))
+    write_requirements(tmp_path, ["no-such-package-bn==1.0"])
+    with pytest.raises(MissingRequirements, match="installs on Python 9.0.0 or newer up to 9.1"):
+        handout.check_requirements(tmp_path)

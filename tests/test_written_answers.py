@@ -16,7 +16,8 @@ from pdf_reading import pdf_pages, pdf_text
 
 from autograder import paths
 from autograder.grading import extract
-from autograder.build.written_answers import RenderError, chromium, render, select_cells, to_html
+from autograder.build.written_answers import (HTML_NAME, NoBrowser, RenderError, chromium, render,
+                                              select_cells, to_html)
 
 
 def solved_notebook():
@@ -119,7 +120,7 @@ def test_a_browser_named_by_chromium_must_exist(monkeypatch):
         chromium()
     monkeypatch.delenv("CHROMIUM")
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(RenderError, match="no Chrome, Chromium or Edge browser was found"):
+    with pytest.raises(NoBrowser, match="no Chromium-family browser .* was found"):
         chromium(root=Path("/nonexistent"))
 
 
@@ -165,6 +166,13 @@ LAYOUTS = {
         "bin/microsoft-edge"),
     "linux, snap's Chromium": (
         "linux", {}, ["root/snap/bin/chromium"], "root/snap/bin/chromium"),
+    "macos, only Brave": (
+        "darwin", {}, ["root/Applications/Brave Browser.app/Contents/MacOS/Brave Browser"],
+        "root/Applications/Brave Browser.app/Contents/MacOS/Brave Browser"),
+    "windows, only Brave": (
+        "win32", {"PROGRAMFILES": "C/Program Files"},
+        ["C/Program Files/BraveSoftware/Brave-Browser/Application/brave.exe"],
+        "C/Program Files/BraveSoftware/Brave-Browser/Application/brave.exe"),
 }
 
 
@@ -189,7 +197,8 @@ def test_without_a_browser_the_message_says_where_it_looked_and_how_to_name_one(
         chromium(platform=platform, environ=environ, home=tmp_path / "home",
                  root=tmp_path / "root")
     message = str(info.value)
-    assert message.startswith("no Chrome, Chromium or Edge browser was found")
+    assert message.startswith("no Chromium-family browser (Chrome, Chromium, Edge or Brave) "
+                              "was found")
     assert "install Google Chrome, Chromium or Microsoft Edge" in message
     assert "%env CHROMIUM=<path>" in message
     assert "make " not in message  # a student has no Makefile
@@ -262,19 +271,77 @@ def test_the_export_cell_works_after_the_notebook_was_renamed(tmp_path):
     assert "Inline Question 4" in pdf_text(workdir / "written_answers.pdf")
 
 
-def test_without_a_browser_the_export_cell_says_so_and_still_makes_the_zip(tmp_path, monkeypatch):
+def test_without_a_browser_the_export_cell_writes_the_page_and_says_how_to_save_it(tmp_path,
+                                                                                 monkeypatch):
+    """A stock Mac: no Chrome, Chromium, Edge or Brave. The export cell writes the page the PDF
+    is printed from, puts it in the zip and prints the steps that save it as PDF from Safari."""
     bin_dir = tmp_path / "bin"  # a PATH holding Python and no browser
     bin_dir.mkdir()
     os.symlink(sys.executable, bin_dir / "python")
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("CHROMIUM", raising=False)
     if any(Path(place).exists() for place in ("/snap/bin/chromium", "/opt/google/chrome/chrome",
-                                              "/opt/microsoft/msedge/msedge")):
+                                              "/opt/microsoft/msedge/msedge",
+                                              "/opt/brave.com/brave/brave")):
         pytest.skip("a browser is installed off the PATH here")
     printed, exported, workdir = run_export_cell(tmp_path)
     names = zipfile.ZipFile(exported).namelist()
-    assert "No PDF of your written answers: no Chrome, Chromium or Edge browser was found" in printed
-    assert "%env CHROMIUM=<path>" in printed
-    assert "no PDF this time (see above): upload written_answers.pdf to the written" in printed
+    assert ("No written_answers.pdf this time: no Chromium-family browser (Chrome, Chromium, "
+            "Edge or Brave) was found on this computer") in printed
+    assert "written_answers.html holds the same page" in printed
+    assert "File > Export as PDF..., name it written_answers.pdf" in printed
+    assert "Open With > Safari" in printed and "open -a Safari written_answers.html" in printed
+    assert ("Upload that written_answers.pdf to the written assignment on Gradescope"
+            in printed)
+    assert "%env CHROMIUM=<path>" in printed  # where it looked, and how to name a browser
+    assert ("written_answers.html: NO PDF was made (see above). Save this page as "
+            "written_answers.pdf") in printed
+    assert f"{exported.name}: upload this zip, as it is" in printed
     assert "written_answers.pdf" not in names and "cs231n/layers.py" in names
+    assert HTML_NAME in names
     assert not (workdir / "written_answers.pdf").exists()
+    page = (workdir / HTML_NAME).read_text(encoding="utf-8")
+    assert "Inline Question 4" in page and "data:image/png;base64," in page  # answers, figures
+    assert "Content-Security-Policy" in page
+    assert zipfile.ZipFile(exported).read(HTML_NAME).decode("utf-8") == page
+    # Grading takes the package and the notebook and leaves the page alone.
+    prepared = extract.prepare(exported, tmp_path / "taken")
+    assert prepared.problem is None and HTML_NAME not in prepared.files
+
+
+def fake_browser_failure(error):
+    def fail(*args, **kwargs):
+        raise error
+    return fail
+
+
+@pytest.mark.parametrize("kind, headline", [
+    ("NoBrowser", "no Chromium-family browser (Chrome, Chromium, Edge or Brave) was found on "
+                  "this computer, and Safari cannot print"),
+    ("RenderError", "the browser made no PDF (exit 1): crashed"),
+], ids=["no-browser", "browser-failed"])
+def test_the_page_stands_in_for_the_pdf_and_a_stale_pdf_goes(tmp_path, monkeypatch, capsys,
+                                                             kind, headline):
+    """In process, with the browser patched: the page replaces an earlier export's PDF (which
+    could show old answers), and a later export with a browser replaces the page."""
+    from autograder.build import handout
+    monkeypatch.syspath_prepend(str(Path(handout.__file__).parent))
+    import written_answers  # the module handout.py imports: its neighbour, as in the handout
+
+    error = getattr(written_answers, kind)("the browser made no PDF (exit 1): crashed")
+    shutil.copyfile(paths.SOLUTIONS / paths.NOTEBOOK_NAME, tmp_path / paths.NOTEBOOK_NAME)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "written_answers.pdf").write_bytes(b"%PDF-1.4 an earlier export\n")
+    monkeypatch.setattr(written_answers, "chromium", fake_browser_failure(error))
+    assert handout.render_written_answers(paths.NOTEBOOK_NAME) == HTML_NAME
+    printed = capsys.readouterr().out
+    assert f"No written_answers.pdf this time: {headline}" in printed
+    assert "The written_answers.pdf of an earlier export was removed" in printed
+    assert not (tmp_path / "written_answers.pdf").exists()
+    assert "Inline Question 4" in (tmp_path / HTML_NAME).read_text(encoding="utf-8")
+
+    def fake_pdf(html, pdf, timeout=120):
+        Path(pdf).write_bytes(b"%PDF-1.4 made\n")
+    monkeypatch.setattr(written_answers, "html_to_pdf", fake_pdf)
+    assert handout.render_written_answers(paths.NOTEBOOK_NAME) == "written_answers.pdf"
+    assert not (tmp_path / HTML_NAME).exists()

@@ -9,8 +9,9 @@
 `select_cells` is one small notebook transformation, like an nbconvert preprocessor; `render`
 turns a notebook into the graders' PDF: nbconvert's HTML exporter for the selected cells, with
 the markdown's LaTeX turned into MathML (latex2mathml) that the browser draws itself, then a
-headless Chrome, Chromium or Edge printing that page to PDF (`chromium` finds one on Linux, macOS
-and Windows, or takes $CHROMIUM). No script of the notebook runs and nothing is fetched: the
+headless Chrome, Chromium, Edge or Brave printing that page to PDF (`chromium` finds one on Linux,
+macOS and Windows, or takes $CHROMIUM). Without one (a stock Mac has only Safari), the handout's
+export cell writes that page itself, written_answers.html, for the student to save as PDF. No script of the notebook runs and nothing is fetched: the
 page forbids both. A missing or corrupt notebook gives a one-page PDF that says so.
 
 The same file serves two places: the graders' side (`make pdf`; `make pdfs` renders a whole
@@ -47,6 +48,9 @@ except ImportError:  # a student's environment without it: formulas stay LaTeX s
     latex_to_mathml = None
 
 PDF_NAME = "written_answers.pdf"  # the file the export cell writes beside the notebook
+# What the export cell writes instead when no browser prints (a stock Mac has only Safari, which
+# prints no PDF from a command): the page the PDF is printed from, to save as PDF by hand.
+HTML_NAME = "written_answers.html"
 KEEP = {"pdf-title", "pdf-inline"}
 OUTPUTS_ONLY = "pdf-ignore-input"
 
@@ -127,26 +131,34 @@ CHROMIUM_FLAGS = [
 # page fetches nothing (figures are data: URIs, styles are inline).
 NO_SCRIPTS = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
               'img-src data:; style-src \'unsafe-inline\'; font-src data:">')
-# The browsers that print, by platform: program names looked up on the PATH, then the places
-# their installers put them. Windows' folders are read from the environment variables below.
+# The browsers that print (the Chromium family: Chrome, Chromium, Edge, Brave), by platform:
+# program names looked up on the PATH, then the places their installers put them. Windows'
+# folders are read from the environment variables below.
 BROWSER_NAMES = {
     "linux": ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
-              "microsoft-edge", "microsoft-edge-stable"),
-    "darwin": ("chromium", "google-chrome", "microsoft-edge"),
-    "win32": ("chrome", "msedge", "chromium"),
+              "microsoft-edge", "microsoft-edge-stable", "brave-browser", "brave"),
+    "darwin": ("chromium", "google-chrome", "microsoft-edge", "brave-browser"),
+    "win32": ("chrome", "msedge", "chromium", "brave"),
 }
 MAC_APPS = ("Google Chrome.app/Contents/MacOS/Google Chrome",
             "Chromium.app/Contents/MacOS/Chromium",
-            "Microsoft Edge.app/Contents/MacOS/Microsoft Edge")
+            "Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+            "Brave Browser.app/Contents/MacOS/Brave Browser")
 WINDOWS_FOLDERS = ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
 WINDOWS_PROGRAMS = ("Google/Chrome/Application/chrome.exe",
                     "Chromium/Application/chrome.exe",
-                    "Microsoft/Edge/Application/msedge.exe")
-LINUX_PLACES = ("snap/bin/chromium", "opt/google/chrome/chrome", "opt/microsoft/msedge/msedge")
+                    "Microsoft/Edge/Application/msedge.exe",
+                    "BraveSoftware/Brave-Browser/Application/brave.exe")
+LINUX_PLACES = ("snap/bin/chromium", "opt/google/chrome/chrome", "opt/microsoft/msedge/msedge",
+                "opt/brave.com/brave/brave")
 
 
 class RenderError(Exception):
     """The PDF could not be made (no browser, or the browser failed); the message says why."""
+
+
+class NoBrowser(RenderError):
+    """No Chromium-family browser was found (none named by $CHROMIUM either)."""
 
 
 def platform_family(platform: str) -> str:
@@ -189,7 +201,7 @@ def chromium(platform: str | None = None, environ=None, home: Path | None = None
             return found
         raise RenderError(
             f"CHROMIUM={chosen} is not a browser program: set CHROMIUM to the full path of "
-            "Chrome, Chromium or Edge (for example with `%env CHROMIUM=<path>` in a cell above "
+            "Chrome, Chromium, Edge or Brave (for example with `%env CHROMIUM=<path>` in a cell above "
             "the export cell), or unset it to let the cell look for one")
     for name in BROWSER_NAMES[platform_family(platform)]:
         found = shutil.which(name, path=search_path)
@@ -199,9 +211,9 @@ def chromium(platform: str | None = None, environ=None, home: Path | None = None
     for place in places:
         if is_program(place):
             return str(place)
-    raise RenderError(
-        "no Chrome, Chromium or Edge browser was found (looked on the PATH for "
-        f"{', '.join(BROWSER_NAMES[platform_family(platform)])}"
+    raise NoBrowser(
+        "no Chromium-family browser (Chrome, Chromium, Edge or Brave) was found (looked on the "
+        f"PATH for {', '.join(BROWSER_NAMES[platform_family(platform)])}"
         + (f" and in {', '.join(str(place) for place in places)}" if places else "")
         + "): install Google Chrome, Chromium or Microsoft Edge (Debian and Ubuntu: "
         "`sudo apt-get install chromium`), or, if one is installed elsewhere, set the CHROMIUM "
@@ -252,9 +264,15 @@ def html_to_pdf(html: str, pdf_path: Path, timeout: float = 120) -> None:
         shutil.move(output, pdf_path)
 
 
+def answers_html(notebook_path: Path) -> str:
+    """The page the graders' PDF of `notebook_path` is printed from (self-contained: figures
+    inline, no script), which any browser also shows and prints."""
+    return to_html(select_cells(read_or_notice(Path(notebook_path))))
+
+
 def render(notebook_path: Path, pdf_path: Path) -> Path:
     """Write the graders' PDF of `notebook_path` to `pdf_path`."""
-    html_to_pdf(to_html(select_cells(read_or_notice(Path(notebook_path)))), Path(pdf_path))
+    html_to_pdf(answers_html(notebook_path), Path(pdf_path))
     return Path(pdf_path)
 
 

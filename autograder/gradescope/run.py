@@ -39,6 +39,12 @@ SHIPPED_SETTINGS = SOURCE / "files" / "gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 NO_PDF = ("no written_answers.pdf in this upload: the notebook's last cell makes it beside the "
           "zip; upload it to the written assignment, where the inline questions are graded")
+# The export cell on a computer without Chrome, Chromium, Edge or Brave (a stock Mac) zips the
+# written answers' page instead of the PDF: the student saves it as PDF by hand.
+HTML_NOT_PDF = ("no written_answers.pdf in this upload, but written_answers.html, the same page "
+                "(no browser made the PDF on your computer): open it in Safari, File > Export as "
+                "PDF..., and upload that written_answers.pdf to the written assignment, where "
+                "the inline questions are graded")
 SHIPPED_TESTS = SOURCE / "tests"
 # Gradescope stops a run after 10 minutes by default and then shows the student nothing: the
 # judge stops itself well before, keeping every verdict reached, so results.json is written.
@@ -81,8 +87,9 @@ def run(root: Path, reference_dir: Path | None = None) -> dict:
                                             settings, reference_dir, assignment.handout_package)
     grade = outcome.grade
     notes = list(outcome.notes)
-    if not has_written_answers(root / "submission"):
-        notes.append(NO_PDF)
+    written_note = written_answers_note(root / "submission")
+    if written_note:
+        notes.append(written_note)
     # Score through otter's test files: one test case per check, each asking the judge's verdict.
     scored = otter_tests.score(grade, SHIPPED_TESTS)
     data = results.gradescope_results(
@@ -97,11 +104,24 @@ def run(root: Path, reference_dir: Path | None = None) -> dict:
     return data
 
 
-def has_written_answers(submission: Path) -> bool:
-    """Whether the upload holds the written answers' PDF (at its root or one folder down)."""
-    from autograder.course.written_pdfs import PDF_NAME
+def has_written_answers(submission: Path, name: str | None = None) -> bool:
+    """Whether the upload holds the written answers' PDF, or the file `name` (at its root or
+    one folder down)."""
+    from autograder.build.written_answers import PDF_NAME
 
-    return any(submission.glob(PDF_NAME)) or any(submission.glob(f"*/{PDF_NAME}"))
+    name = name or PDF_NAME
+    return any(submission.glob(name)) or any(submission.glob(f"*/{name}"))
+
+
+def written_answers_note(submission: Path) -> str | None:
+    """What the feedback says of the written answers: nothing when the PDF is there; that the
+    page stands in for it (save it as PDF) when only written_answers.html is; else that it is
+    missing."""
+    from autograder.build.written_answers import HTML_NAME
+
+    if has_written_answers(submission):
+        return None
+    return HTML_NOT_PDF if has_written_answers(submission, HTML_NAME) else NO_PDF
 
 
 def shipped_setting(name: str, default, valid) -> object:

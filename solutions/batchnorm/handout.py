@@ -12,7 +12,9 @@ the first cell must run on a Python that lacks every requirement, and say what t
   browser's "Assignment (1).ipynb" too).
 - `export(grader, files, namespace)`: the export cell. It renders the written answers' PDF
   (written_answers.py, beside this file), zips the notebook, the PDF and `files` with otter,
-  and prints what it wrote and what to upload where.
+  and prints what it wrote and what to upload where. Without a browser that prints (a stock
+  Mac), the written answers' page, written_answers.html, takes the PDF's place, with the steps
+  that save it as PDF from Safari.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from pathlib import Path
 REQUIREMENTS = "requirements.txt"
 README = "README.md"
 PYTHON = (3, 11)  # the version requirements.txt was tested with
+# The Pythons requirements.txt installs on, measured: from 3.11.5 (its oldest pins need it) up to
+# 3.13 (3.12 and 3.13 install every pin from wheels and pass the public checks).
+SUPPORTED = ((3, 11, 5), (3, 13))
 # What the notebook imports, checked when requirements.txt itself is missing.
 ESSENTIAL = {"otter-grader": "otter", "numpy": "numpy", "matplotlib": "matplotlib",
              "scikit-learn": "sklearn", "nbconvert": "nbconvert", "nbformat": "nbformat"}
@@ -84,6 +89,20 @@ def install_advice(folder: Path) -> str:
             f"{README} in this folder walks through the whole setup.")
 
 
+def python_note(version) -> str:
+    """A sentence when `version` (like sys.version_info) is not one requirements.txt installs
+    on, saying which are and how to get one; else ''."""
+    oldest, newest = SUPPORTED
+    if oldest <= tuple(version[:3]) and tuple(version[:2]) <= newest:
+        return ""
+    dotted = ".".join(map(str, version[:3]))
+    return (f" This kernel runs Python {dotted}; {REQUIREMENTS} installs on Python "
+            f"{'.'.join(map(str, oldest))} or newer up to {'.'.join(map(str, newest))} (the "
+            f"course tested {'.'.join(map(str, PYTHON))}). Install one of those from "
+            "https://www.python.org/downloads/ and make the environment with it, as "
+            f"{README} (section 1) says.")
+
+
 def check_requirements(folder: Path | str = ".") -> list[str]:
     """Raise MissingRequirements if this Python lacks a package of requirements.txt; return
     notes on packages installed in other versions than it pins (they may still work)."""
@@ -98,10 +117,7 @@ def check_requirements(folder: Path | str = ".") -> list[str]:
     else:
         missing = [name for name, module in ESSENTIAL.items() if not importable(module)]
         other = []
-    python = ".".join(map(str, sys.version_info[:2]))
-    version_note = ("" if sys.version_info[:2] == PYTHON else
-                    f" This kernel runs Python {python}; requirements.txt is tested with Python "
-                    f"{'.'.join(map(str, PYTHON))}, which {README} recommends.")
+    version_note = python_note(sys.version_info)
     if missing:
         shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
                                           else "")
@@ -163,25 +179,59 @@ def find_notebook(namespace: dict | None = None, folder: Path | str = ".") -> st
     return chosen.name
 
 
+def save_as_pdf_steps(html: str, pdf: str) -> str:
+    """How a student turns the written answers' page into the PDF by hand, with no install."""
+    return (f"  1. Open {html} (in this folder) in a browser. On a Mac: in Finder, Control-click "
+            f"it > Open With > Safari, or run `open -a Safari {html}` in a terminal here.\n"
+            f"  2. Safari: File > Export as PDF..., name it {pdf}, save it in this folder. "
+            f"(Other browsers: File > Print, then Save as PDF.)\n"
+            f"  3. Upload that {pdf} to {UPLOAD_PDF}.\n"
+            "Or install Google Chrome, Chromium, Microsoft Edge or Brave and run this cell "
+            "again: it then makes the PDF itself.")
+
+
 def render_written_answers(notebook: str) -> str | None:
-    """Write written_answers.pdf beside the notebook; its name, or None (the reason printed)."""
+    """Write written_answers.pdf beside the notebook and return its name. When no browser
+    prints it (a stock Mac has only Safari), write written_answers.html instead, the page the
+    PDF is printed from, say how to save it as PDF, and return its name; None when not even the
+    page could be made (the reason printed)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
         import written_answers
     finally:
         sys.path.pop(0)
-    pdf = Path(written_answers.PDF_NAME)
-    if pdf.exists():
-        pdf.unlink()  # an earlier export's PDF must not pass for this one
+    pdf, html = Path(written_answers.PDF_NAME), Path(written_answers.HTML_NAME)
+    earlier_pdf = pdf.exists()
+    for stale in (pdf, html):  # an earlier export's file must not pass for this one
+        if stale.exists():
+            stale.unlink()
     try:
-        written_answers.render(Path(notebook), pdf)
+        page = written_answers.answers_html(Path(notebook))
     except Exception as error:  # never stop the export: the zip matters more
-        reason = str(error) if isinstance(error, written_answers.RenderError) else repr(error)
-        print(f"No PDF of your written answers: {reason}.\nThe zip is made without it. Once a "
-              f"browser is there, run this cell again, or run `python written_answers.py "
-              f"\"{notebook}\" {pdf}` in a terminal in this folder.\n")
+        print(f"No PDF of your written answers: {error!r}.\nThe zip is made without it. Run "
+              f"`python written_answers.py \"{notebook}\" {pdf}` in a terminal in this folder "
+              "to see the whole error.\n")
         return None
-    return pdf.name
+    try:
+        written_answers.html_to_pdf(page, pdf)
+        return pdf.name
+    except Exception as error:  # no browser, or it failed: the page stands in for the PDF
+        failure = error
+    reason = (str(failure) if isinstance(failure, written_answers.RenderError)
+              else repr(failure))
+    html.write_text(page, encoding="utf-8")
+    if isinstance(failure, written_answers.NoBrowser):
+        headline = ("no Chromium-family browser (Chrome, Chromium, Edge or Brave) was found on "
+                    "this computer, and Safari cannot print a PDF when a program asks it to")
+        details = f"\n(Details: {reason}.)"
+    else:
+        headline, details = reason, ""
+    removed = (f"\nThe {pdf} of an earlier export was removed: it may not show your latest "
+               "answers." if earlier_pdf else "")
+    print(f"No {pdf} this time: {headline}.{removed}\nInstead, {html} holds the same page (the "
+          "title, your answers and the figures); it is in this folder and in the zip. Make the "
+          f"PDF from it yourself:\n{save_as_pdf_steps(html.name, pdf.name)}{details}\n")
+    return html.name
 
 
 def saved_without_outputs(notebook: str) -> bool:
@@ -212,7 +262,7 @@ def export(grader, files: list[str], namespace: dict | None = None) -> None:
     if saved_without_outputs(notebook):
         print(f"Note: {notebook}, as last saved, shows no outputs, so the PDF has no figures: "
               "run all cells, save the notebook (File > Save) and run this cell again.\n")
-    pdf = render_written_answers(notebook)
+    pdf = render_written_answers(notebook)  # or the page standing in for it, or None
     timestamp = datetime.datetime.now().strftime("%Y_%m_%dT%H_%M_%S")
     archive = f"{assignment_of(Path(notebook)) or Path(notebook).stem}_{timestamp}.zip"
     grader.export(nb_path=notebook, export_path=archive, pdf=False,
@@ -222,9 +272,13 @@ def export(grader, files: list[str], namespace: dict | None = None) -> None:
     lines = [f"Exported {notebook} as last saved, and your {package}/ package, into {where}:",
              f"  {archive}: upload this zip, as it is, to {UPLOAD_ZIP} (the autograder grades "
              f"the {package}/ package inside it)."]
-    if pdf:
+    if pdf and pdf.endswith(".pdf"):
         lines.append(f"  {pdf}: upload this PDF to {UPLOAD_PDF} (the title, your answers to "
                      "the inline questions and the experiments' figures; the zip holds a copy).")
+    elif pdf:
+        lines.append(f"  {pdf}: NO PDF was made (see above). Save this page as "
+                     f"{Path(pdf).with_suffix('.pdf')} (Safari: File > Export as PDF...) and "
+                     f"upload that PDF to {UPLOAD_PDF}; the zip holds a copy of the page.")
     else:
         lines.append(f"  no PDF this time (see above): upload written_answers.pdf to {UPLOAD_PDF} "
                      "once it is made.")

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import os
 import pickle
+import ssl
 import sys
 import tarfile
 import tempfile
@@ -183,6 +184,59 @@ def _md5(path):
     return digest.hexdigest()
 
 
+def _fetch(out, context=None):
+    """Write the CIFAR-10 archive from CIFAR10_URL into the open file `out`."""
+    extra = {} if context is None else {"context": context}
+    with urllib.request.urlopen(CIFAR10_URL, timeout=60, **extra) as response:
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            out.write(chunk)
+
+
+def _certificate_failure(error):
+    """Whether a download error is a failed check of the server's certificate (not a network
+    failure): an ssl.SSLCertVerificationError, raised as it is or as the reason of a URLError."""
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return True
+    return isinstance(reason, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason)
+
+
+def _certifi_context():
+    """An SSL context trusting certifi's certificates, or None when certifi is not installed."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _certificate_fix():
+    """What makes this Python trust the server's certificate: python.org's macOS command, or
+    certifi (tried already when it is installed, so then the network is the likelier cause)."""
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    command = f"/Applications/Python {version}/Install Certificates.command"
+    mac = (
+        f'On macOS with Python from python.org, run "{command}" once: in Finder open '
+        f"Applications > Python {version} and double-click Install Certificates.command, or in "
+        f'a terminal run: open "{command}". Then run this download again.'
+    )
+    if _certifi_context() is None:
+        other = (
+            "Elsewhere (or if that command is missing), install certifi into this Python, "
+            f'"{sys.executable}" -m pip install certifi, and run the download again: it then '
+            "uses certifi's certificates."
+        )
+    else:
+        other = (
+            "The certificates of the certifi package failed too, so a network that inspects "
+            "secure connections (some school or company networks) may be in the way: download "
+            "on another network, or on another machine, and unpack the archive so that "
+            f"cs231n/datasets/{CIFAR10_FOLDER} holds the batches (or set {ENV_VAR} to that "
+            "folder)."
+        )
+    return f"{mac} {other}"
+
+
 def download_CIFAR10(dest_dir=None):
     """Download and unpack the python version of CIFAR-10 (about 163 MB).
 
@@ -193,8 +247,10 @@ def download_CIFAR10(dest_dir=None):
     Returns:
     - The path of the cifar-10-batches-py folder.
 
-    Raises DownloadError with an explanation when the download fails (for example without
-    internet access), the archive's MD5 checksum is wrong, or the archive is unsafe.
+    Raises DownloadError with an explanation when the download fails (without internet
+    access, or when this Python cannot verify the server's certificate: then it says how to
+    install certificates, after retrying with certifi's), the archive's MD5 checksum is wrong,
+    or the archive is unsafe.
     """
     dest_dir = default_cifar10_dir().parent if dest_dir is None else Path(dest_dir)
     target = dest_dir / CIFAR10_FOLDER
@@ -208,11 +264,27 @@ def download_CIFAR10(dest_dir=None):
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(CIFAR10_URL, timeout=60) as response:
-                    for chunk in iter(lambda: response.read(1 << 20), b""):
-                        out.write(chunk)
+                try:
+                    _fetch(out)
+                except OSError as error:
+                    context = _certifi_context() if _certificate_failure(error) else None
+                    if context is None:
+                        raise
+                    # This Python's own certificates fail (python.org's macOS installer before
+                    # "Install Certificates.command" ran): certifi's, a requirement, may not.
+                    print("This Python could not verify the server's certificate; trying again "
+                          "with the certificates of the certifi package ...")
+                    out.seek(0)
+                    out.truncate()
+                    _fetch(out, context)
             except (OSError, http.client.HTTPException) as error:  # URLError is an OSError
                 reason = getattr(error, "reason", error)
+                if _certificate_failure(error):
+                    raise DownloadError(
+                        f"could not download CIFAR-10 from {CIFAR10_URL}: {reason}. The "
+                        "server was reached, but this Python cannot verify its certificate: "
+                        f"it lacks the root certificates to check it. {_certificate_fix()}"
+                    ) from error
                 raise DownloadError(
                     f"could not download CIFAR-10 from {CIFAR10_URL}: {reason}. Download it on "
                     "a machine with internet access and unpack it so that "
