@@ -50,8 +50,9 @@ sandbox-tools: ## Install Debian's bubblewrap (the sandbox student code runs in)
 
 pdf-tools: ## Install Debian's chromium and poppler-utils (PDF rendering and reading) if missing
 	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
-	  echo "installing chromium and poppler-utils (Debian packages; needs root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; }
+	  if [ "$$(id -u)" = 0 ]; then echo "installing chromium and poppler-utils (Debian packages)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
+	  else echo "chromium or pdftotext is missing and this is not root: run sudo make pdf-tools (or install chromium and poppler-utils), or the PDF steps will say what is missing" >&2; fi; }
 
 pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOOK=<ipynb> PDF=<file>
 	@test -n "$(NOTEBOOK)" -a -n "$(PDF)" || { echo "usage: make pdf NOTEBOOK=<ipynb> PDF=<file>" >&2; exit 2; }
