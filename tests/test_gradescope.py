@@ -180,6 +180,14 @@ def test_the_output_asks_for_the_written_answers_pdf_when_it_is_missing(autograd
     assert "no written_answers.pdf in this upload" in output
     assert output.startswith("**Auto-graded score: 68 / 68**")
 
+    def with_page(submission):  # exported where no browser made the PDF (a stock Mac)
+        export_layout(paths.SOLUTIONS)(submission)
+        (submission / "written_answers.html").write_text("<html></html>")
+    output = run_autograder(autograder_zip, tmp_path / "c", with_page)["output"]
+    from autograder.grading.feedback import one_line  # the output's markdown escapes
+    assert one_line(entry.HTML_NOT_PDF) in output and one_line(entry.NO_PDF) not in output
+    assert output.startswith("**Auto-graded score: 68 / 68**")
+
 
 @pytest.mark.parametrize("files, note", [
     (["written_answers.pdf"], None),
