@@ -26,6 +26,9 @@ from autograder.runtime import wire
 from autograder.settings import Settings
 
 RUNTIME = paths.ROOT / "autograder" / "runtime"
+# Requests that confine the worker's own process (no more children, for timing): run here they
+# would confine this one, so the checks that make them cannot be measured in process.
+CONFINING = {"no_new_processes"}
 
 
 def load_worker_module():
@@ -58,6 +61,8 @@ class InProcessClient(client_module.WorkerClient):
         self.process = None
 
     def request(self, op: str, timeout: float | None = None, **fields):
+        if op in CONFINING:
+            raise client_module.WorkerLost(f"'{op}' would confine the measuring process itself")
         self.ensure_started()
         module = InProcessClient._module
         request = module.wire.loads(wire.dumps({"id": 1, "op": op, **fields}))
