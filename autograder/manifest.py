@@ -54,6 +54,8 @@ class Manifest:
     self_check: str  # a quick question the reference must pass before a batch
     questions: dict[str, QuestionSpec] = field(default_factory=dict)
     written: dict[str, QuestionSpec] = field(default_factory=dict)
+    # environment variable -> a folder under data/ its notebook reads when `make data` made it
+    data_environment: dict[str, str] = field(default_factory=dict)
 
     # Where its generated files live ---------------------------------------------------------
 
@@ -174,6 +176,14 @@ def _questions(entries, where: str, kind: str) -> dict[str, QuestionSpec]:
     return questions
 
 
+def _data_environment(entries, where: Path) -> dict[str, str]:
+    if not (isinstance(entries, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items())):
+        raise ManifestError(f"{where}: data_environment must map variable names to folders "
+                            "under data/")
+    return dict(entries)
+
+
 def read(folder: Path) -> Manifest:
     """The manifest of the assignment in `folder`, validated (ManifestError says what is
     wrong, and where)."""
@@ -189,7 +199,7 @@ def read(folder: Path) -> Manifest:
     for key, kind in REQUIRED.items():
         if not isinstance(data.get(key), kind):
             raise ManifestError(f"{where}: `{key}` is missing or not a {kind.__name__}")
-    extra = set(data) - set(REQUIRED) - {"written"}
+    extra = set(data) - set(REQUIRED) - {"written", "data_environment"}
     if extra:
         raise ManifestError(f"{where}: unknown keys {', '.join(sorted(extra))}")
     if data["name"] != folder.name:
@@ -210,7 +220,8 @@ def read(folder: Path) -> Manifest:
                                 f"in the package ending in /{name}")
     return Manifest(data["name"], data["title"], folder, data["notebook"],
                     data["handout_folder"], data["package"], dict(data["student_files"]),
-                    tuple(data["import_modules"]), data["self_check"], questions, written)
+                    tuple(data["import_modules"]), data["self_check"], questions, written,
+                    _data_environment(data.get("data_environment", {}), where))
 
 
 def available() -> list[str]:

@@ -23,7 +23,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder import paths
+from autograder import manifest, paths
 
 # Written by the notebook when it runs, never read by it: not part of what it is executed from.
 NOT_INPUTS = ("__pycache__", ".ipynb_checkpoints", ".OTTER_LOG", ".zip", ".pdf")
@@ -55,10 +55,15 @@ def same_but_for_execution(earlier: bytes, built: Path) -> bool:
         return False
 
 
-def cifar10_environment() -> dict[str, str]:
-    """Point the notebook at the CIFAR-10 that `make data` downloaded, if there is one."""
-    cifar = paths.DATA / "cifar-10-batches-py"
-    return {"CS231N_CIFAR10_DIR": str(cifar)} if cifar.is_dir() else {}
+def data_environment(notebook_path: Path) -> dict[str, str]:
+    """Point the notebook at the data `make data` downloaded, where there is some: its
+    assignment's manifest names the variables (`data_environment`)."""
+    name = Path(notebook_path).resolve().parent.name
+    if name not in manifest.available():
+        return {}
+    folders = {variable: paths.DATA / relative
+               for variable, relative in manifest.load(name).data_environment.items()}
+    return {variable: str(folder) for variable, folder in folders.items() if folder.is_dir()}
 
 
 def inputs_digest(notebook_path: Path) -> str:
@@ -74,7 +79,8 @@ def inputs_digest(notebook_path: Path) -> str:
                 or any(part in relative or relative.endswith(part) for part in NOT_INPUTS)):
             continue
         digest.update(f"\0{relative}\0".encode() + path.read_bytes())
-    digest.update(b"\0dataset\0" + ("cifar-10" if cifar10_environment() else "offline").encode())
+    data = data_environment(notebook_path)
+    digest.update(b"\0dataset\0" + (json.dumps(data, sort_keys=True) if data else "offline").encode())
     return digest.hexdigest()
 
 
@@ -104,7 +110,7 @@ def execute(notebook_path: Path, timeout_per_cell: int = 900, quiet: bool = Fals
             print(f"  cell {done}/{code_cells} done ({time.monotonic() - start:.0f} s)",
                   flush=True)
 
-    os.environ.update(cifar10_environment())
+    os.environ.update(data_environment(notebook_path))
     # Matplotlib must not try to open a window when there is no screen.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     with tempfile.TemporaryDirectory(prefix="bn-execute-") as scratch:

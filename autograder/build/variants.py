@@ -33,7 +33,7 @@ def edit_function(text: str, function: str, old: str, new: str) -> str:
     """Replace `old` inside the top-level function or class `function` of a module's text.
 
     The function runs from its `def` (or `class`) line to the next top-level one; its name must
-    match whole (batchnorm_backward is not batchnorm_backward_alt).
+    match whole (a function `f` is not `f_alt`).
     """
     found = re.search(rf"^(?:def|class) {re.escape(function)}\b", text, re.MULTILINE)
     if found is None:

@@ -134,7 +134,7 @@ class Class:
         return self.roster.students(submission) if self.roster else [None]
 
     def written(self, submission: str) -> list[tuple[str, dict]] | None:
-        """[(who, {inline_qN: points or None})] of a submission's students; None without
+        """[(who, {written question: points or None})] of a submission's students; None without
         manual scores, an empty dict for a student the CSV does not list."""
         if self.manual is None:
             return None

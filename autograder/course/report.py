@@ -92,7 +92,7 @@ def ratio_plot(ratios: list[float], threshold: float, name: str = "") -> str:
     axes.axvline(threshold, color="black", linestyle="--", label=f"pass threshold ({threshold:g})")
     axes.set_xlabel(name or "measured")
     axes.set_ylabel("submissions")
-    axes.set_title("Speed check of batchnorm_backward_alt")
+    axes.set_title(f"Measured {name}" if name else "Measured by the checks")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize="small")
     figure.tight_layout()

@@ -13,7 +13,7 @@ from autograder import manifest
 from autograder.grading.grades import Grade, QuestionResult
 
 # Markdown's formatting characters; "_" only where it could start or end emphasis (not inside
-# a name such as batchnorm_forward, which stays readable in the raw file).
+# a function's name with underscores, which stays readable in the raw file).
 MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 

@@ -4,7 +4,7 @@ The judge compares every submission with the reference solution generated in
 `solutions/<assignment>/`. It is imported as `_reference_<assignment>` so that it can never be
 confused with a submission's package (which the judge itself never imports), nor with another
 assignment's reference. Every module of the package is an attribute of what `load` returns, by
-its last name (`layers`, `fc_net`, ...).
+its last name (`layers` for `package.layers`, ...).
 """
 
 from __future__ import annotations
