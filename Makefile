@@ -77,7 +77,7 @@ $(DEMO)/README.md: $(DEMO_SOURCES) | $(STAMP)
 	$(PY) -m autograder.build.demo $(DEMO)
 
 grade: $(STAMP) sandbox-tools $(if $(SUBMISSIONS),,$(DEMO)/README.md) ## Grade SUBMISSIONS (a folder, or a Gradescope export zip/folder; default dist/<name>/demo) into OUT (default grades/<name>/); MANUAL=<Gradescope grades CSV of the written questions>|none CANVAS=<Canvas gradebook export: writes OUT/scores_canvas.csv> REVIEW=keep|withhold JOBS= TIMEOUT= MEMORY= ONLY=<submission> PDFS=1
-	$(PY) -m autograder.course.batch --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(filter none,$(MANUAL)),--no-manual,$(if $(MANUAL),--manual "$(MANUAL)")) $(if $(REVIEW),--review $(REVIEW)) $(if $(CANVAS),--canvas "$(CANVAS)")
+	$(PY) -m autograder.course.grade_command --submissions "$(or $(SUBMISSIONS),$(DEMO))" --out "$(or $(OUT),grades/$(ASSIGNMENT))" $(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(ONLY),--only "$(ONLY)") $(if $(filter none,$(MANUAL)),--no-manual,$(if $(MANUAL),--manual "$(MANUAL)")) $(if $(REVIEW),--review $(REVIEW)) $(if $(CANVAS),--canvas "$(CANVAS)")
 	$(if $(PDFS),$(MAKE) --no-print-directory pdfs)
 
 demo-export: $(STAMP) $(DEMO)/README.md ## The demo as Gradescope's export (dist/<name>/demo-export/submissions.zip) with a written assignment's grades CSV (written_scores.csv)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from autograder import paths, sandbox
-from autograder.course import batch, cache, gradebook, submissions, supervise
+from autograder.course import batch, grade_command, cache, gradebook, submissions, supervise
 from autograder.build import variants
 from autograder.grading.grades import QUESTIONS
 from autograder.sandbox import landlock
@@ -365,7 +365,7 @@ def test_memory_cap_reaches_the_worker(tmp_path):
 
 def start_cli(subs: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "autograder.course.batch", "--submissions", str(subs), "--out", str(out),
+        [sys.executable, "-m", "autograder.course.grade_command", "--submissions", str(subs), "--out", str(out),
          "--jobs", "1", "--questions", *QUICK, "--no-progress", "--no-report", *extra],
         cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
@@ -469,7 +469,7 @@ def test_end_to_end_with_every_question(tmp_path):
 # Command line and Makefile ---------------------------------------------------------------------
 
 def test_cli_help_explains_every_option():
-    text = subprocess.run([sys.executable, "-m", "autograder.course.batch", "--help"], cwd=paths.ROOT,
+    text = subprocess.run([sys.executable, "-m", "autograder.course.grade_command", "--help"], cwd=paths.ROOT,
                           capture_output=True, text=True, check=True).stdout
     text = " ".join(text.split())
     for option in ["--submissions", "--out", "--jobs", "--timeout", "--memory", "--call-timeout",
@@ -480,7 +480,7 @@ def test_cli_help_explains_every_option():
 
 def test_cli_reports_an_unknown_submission(small):
     subs, out = small
-    process = subprocess.run([sys.executable, "-m", "autograder.course.batch", "--submissions",
+    process = subprocess.run([sys.executable, "-m", "autograder.course.grade_command", "--submissions",
                               str(subs), "--out", str(out), "--only", "nobody"],
                              cwd=paths.ROOT, capture_output=True, text=True)
     assert process.returncode == 2 and "no submission named 'nobody'" in process.stderr
@@ -489,7 +489,7 @@ def test_cli_reports_an_unknown_submission(small):
 @pytest.mark.parametrize("text, size", [("4G", 4 * 2**30), ("512M", 512 * 2**20),
                                         ("2GiB", 2 * 2**30), ("1000", 1000), ("1.5k", 1536)])
 def test_memory_sizes(text, size):
-    assert batch.memory_size(text) == size
+    assert grade_command.memory_size(text) == size
 
 
 def test_make_grade_passes_every_option():
@@ -498,7 +498,7 @@ def test_make_grade_passes_every_option():
         ["make", "--no-print-directory", "-n", "grade", "SUBMISSIONS=some dir", "OUT=out dir",
          "JOBS=3", "TIMEOUT=90", "MEMORY=2G", "ONLY=Zoë Dupont"], cwd=paths.ROOT,
         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    assert command.endswith('-m autograder.course.batch --submissions "some dir" --out "out dir" '
+    assert command.endswith('-m autograder.course.grade_command --submissions "some dir" --out "out dir" '
                             '--jobs 3 --timeout 90 --memory 2G --only "Zoë Dupont"')
     help_text = subprocess.run(["make", "help"], cwd=paths.ROOT, capture_output=True, text=True,
                                check=True).stdout
@@ -619,7 +619,7 @@ def test_make_grade_refuses_to_run_student_code_unisolated_unless_asked(tmp_path
 
 def test_on_macos_the_cli_parses_its_arguments(like_macos, capsys):
     with pytest.raises(SystemExit) as exit_:
-        batch.main(["--help"])
+        grade_command.main(["--help"])
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert f"CPUs this process may use, here {os.cpu_count()}" in text
@@ -644,7 +644,7 @@ def test_on_macos_the_job_count_is_the_cpu_count_and_the_batch_refuses_clearly(
         return real_protections()
 
     monkeypatch.setattr(sandbox, "protections", protections)
-    code = batch.main(["--submissions", str(subs), "--out", str(tmp_path / "out"),
+    code = grade_command.main(["--submissions", str(subs), "--out", str(tmp_path / "out"),
                        "--no-progress", "--no-report"])
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2, err

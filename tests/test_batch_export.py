@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import manifest, paths
-from autograder.course import batch, gradebook, upload
+from autograder.course import batch, grade_command, gradebook, upload
 from autograder.settings import Settings
 from gradescope_export import METADATA
 
@@ -160,7 +160,7 @@ def test_the_batch_prints_the_canvas_summary(graded, capsys, tmp_path):
     out, _ = graded
     (tmp_path / "canvas.csv").write_text(CANVAS, encoding="utf-8")
     (tmp_path / "written.csv").write_text(MANUAL, encoding="utf-8")
-    code = batch.main(["--submissions", str(write_export(tmp_path / "again.zip")), "--out",
+    code = grade_command.main(["--submissions", str(write_export(tmp_path / "again.zip")), "--out",
                        str(tmp_path / "out"), "--canvas", str(tmp_path / "canvas.csv"),
                        "--manual", str(tmp_path / "written.csv"), "--no-progress",
                        "--no-report", "--questions", *QUICK])

@@ -1,4 +1,4 @@
-"""Tests of autograder.build.assemble: solution stripping, the generated folders, the handout zip."""
+"""Tests of autograder.build.assemble and regions: solution stripping, the generated folders, the handout zip."""
 
 import ast
 import filecmp
@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from autograder import manifest, paths
-from autograder.build import assemble, notebooks
+from autograder.build import assemble, notebooks, regions
 
 SAMPLE = textwrap.dedent(
     '''\
@@ -60,7 +60,7 @@ EXPECTED_STUBS = {"batchnorm": {
 
 
 def test_template_replaces_region_with_named_stub():
-    out = assemble.make_template_source(SAMPLE, "pkg/net.py")
+    out = regions.make_template_source(SAMPLE, "pkg/net.py")
     assert "y = 2 * y" not in out and "SOLUTION" not in out
     assert "# TODO: double y." in out and "Docstring stays." in out
     namespace = {}
@@ -71,7 +71,7 @@ def test_template_replaces_region_with_named_stub():
 
 
 def test_solution_keeps_code_and_drops_markers():
-    out = assemble.make_solution_source(SAMPLE, "pkg/net.py")
+    out = regions.make_solution_source(SAMPLE, "pkg/net.py")
     assert "SOLUTION" not in out
     namespace = {}
     exec(out, namespace)
@@ -92,7 +92,7 @@ def test_solution_keeps_code_and_drops_markers():
 )
 def test_malformed_regions_are_reported_with_their_line(source, complaint):
     with pytest.raises(assemble.BuildError, match=complaint):
-        assemble.find_regions(source, "bad.py")
+        regions.find_regions(source, "bad.py")
 
 
 @pytest.mark.parametrize("assignment", sorted(EXPECTED_STUBS))
@@ -100,7 +100,7 @@ def test_exactly_the_student_functions_are_stubbed(assignment):
     package = paths.ASSIGNMENT
     expected = EXPECTED_STUBS[assignment]
     found = {
-        relative: assemble.stubbed_functions((package / relative).read_text(), relative, assignment)
+        relative: regions.stubbed_functions((package / relative).read_text(), relative, assignment)
         for relative in expected
     }
     assert found == expected
@@ -110,7 +110,7 @@ def test_exactly_the_student_functions_are_stubbed(assignment):
         if path.relative_to(package).as_posix() not in expected
     ]
     for relative in others:
-        assert not assemble.find_regions((package / relative).read_text(), relative), relative
+        assert not regions.find_regions((package / relative).read_text(), relative), relative
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ from autograder import manifest, paths
 from autograder.grading import otter_tests
 from autograder.build import pins
 from autograder.gradescope.run import VISIBILITIES
-from autograder.build.assemble import ZIP_TIMESTAMP, BuildError
+from autograder.build.assemble import ZIP_TIMESTAMP
+from autograder.build.regions import BuildError
 
 ZIP_NAME = "autograder.zip"  # in dist/<assignment>/
 
