@@ -287,6 +287,12 @@ def prepare(submission: Path, destination: Path, max_file: int = MAX_FILE_BYTES,
     return taker.prepared
 
 
+def handout_modules(handout: Path) -> list[Path]:
+    """The handout package's regular .py files, in a fixed order."""
+    return [source for source in sorted(Path(handout).rglob("*.py"))
+            if "__pycache__" not in source.parts and not source.is_symlink()]
+
+
 def complete_from_loose_files(prepared: Prepared, handout: Path) -> None:
     """Give a copy without a package one: the handout's package (its regular .py files) with
     the loose student files put in their places (the shallowest of each name), and a note."""
@@ -296,9 +302,7 @@ def complete_from_loose_files(prepared: Prepared, handout: Path) -> None:
     for relative in sorted(prepared.loose, key=lambda r: (r.count("/"), r)):
         chosen.setdefault(relative.rsplit("/", 1)[-1], relative)
     package = prepared.folder / paths.PACKAGE_NAME
-    for source in sorted(Path(handout).rglob("*.py")):
-        if "__pycache__" in source.parts or source.is_symlink():
-            continue
+    for source in handout_modules(handout):
         target = package / source.relative_to(handout)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(source.read_bytes())
@@ -322,9 +326,7 @@ def complete_package(prepared: Prepared, handout: Path) -> None:
     package = root / paths.PACKAGE_NAME
     student_files = set(paths.STUDENT_FILES.values())
     added = []
-    for source in sorted(Path(handout).rglob("*.py")):
-        if "__pycache__" in source.parts or source.is_symlink():
-            continue
+    for source in handout_modules(handout):
         target = package / source.relative_to(handout)
         if target.relative_to(root).as_posix() in student_files:
             continue  # the student's own work is never taken from the handout
