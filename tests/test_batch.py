@@ -655,3 +655,40 @@ def test_on_macos_the_job_count_is_the_cpu_count_and_the_batch_refuses_clearly(
                 "BN_SANDBOX=off grades anyway"):
         assert way in err, f"the refusal should name {way!r}: {err}"
     assert "AttributeError" not in err and not (tmp_path / "out" / "reference").exists()
+
+
+# Windows outside WSL (no resource, fcntl, pwd or grp; platform Windows) ---------------------
+
+LIKE_WINDOWS = """
+import os, platform, sys
+for name in ("resource", "fcntl", "pwd", "grp", "termios"):
+    sys.modules[name] = None  # what Windows' Python lacks
+platform.system = lambda: "Windows"
+del os.sched_getaffinity
+import importlib
+for module in sys.argv[1].split(","):
+    importlib.import_module(module)
+from autograder.course import grade_command
+sys.exit(grade_command.main(sys.argv[2:]))
+"""
+# What the Makefile's targets other than grading run: they must import there.
+ANY_OS = ("autograder.build.assemble,autograder.build.notebooks,autograder.gradescope.package,"
+          "autograder.build.written_answers,autograder.course.upload,"
+          "autograder.course.similarity,autograder.course.written_pdfs,autograder.build.demo")
+
+
+def test_on_windows_make_grade_names_wsl_and_grades_nobody(tmp_path):
+    """No traceback: a refusal that names WSL, a Linux VM or Gradescope, and what runs there
+    without grading; the modules of the other targets import without POSIX modules."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    export(subs / "reference.zip", package(tmp_path))
+    done = subprocess.run([sys.executable, "-c", LIKE_WINDOWS, ANY_OS, "--submissions",
+                           str(subs), "--out", str(tmp_path / "out"), "--no-progress"],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
+    err = " ".join(done.stderr.split())
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    for way in ("wsl --install", "Linux VM", "Gradescope grade", "grading-loop.md#platforms"):
+        assert way in err, f"the refusal should name {way!r}: {err}"
+    assert not (tmp_path / "out").exists()

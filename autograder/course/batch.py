@@ -16,7 +16,6 @@ rerun without `--manual`, unless `--no-manual` drops it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import sys
@@ -35,6 +34,11 @@ from autograder.grading.judge import not_graded
 from autograder.sandbox import procfs
 from autograder.settings import Settings
 from autograder.course.submissions import Submission, SubmissionsError
+
+try:
+    import fcntl
+except ImportError:  # Windows, where grade_command refuses before any batch starts
+    fcntl = None
 
 
 # The status of a grading killed KILL_GRACE after its time limit (its judge was stuck).

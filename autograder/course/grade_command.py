@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import platform
 import re
 import signal
 import sys
@@ -16,6 +17,16 @@ from autograder.course.batch import BatchError, grade_folder
 from autograder.grading.grades import questions
 from autograder.sandbox import procfs
 from autograder.settings import REVIEW_CHOICES, Settings
+
+# Windows has no resource limits, process groups or fork: student code cannot be confined there.
+WINDOWS = (
+    "make grade runs student code in a Linux sandbox, and Windows has none: nothing was graded. "
+    "Grade inside WSL (in PowerShell: wsl --install; then, in its Ubuntu shell, clone the "
+    "project there and run sudo make sandbox-tools and make grade), in a Linux VM, or let "
+    "Gradescope grade (make autograder builds its zip). Without grading, Windows runs the rest "
+    "(docs/grading-loop.md#platforms): the handout, the autograder zip, Gradescope's scores to "
+    "Canvas, similarity and the written PDFs.")
+
 
 def memory_size(text: str) -> int:
     """'4G', '512M', '2GiB', '1000000' -> bytes."""
@@ -102,6 +113,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if platform.system() == "Windows":
+        print(f"error: {WINDOWS}", file=sys.stderr)
+        return 2
     for name in ("SIGTERM", "SIGHUP"):  # clean up (children, gradebook) as on Ctrl-C
         signal.signal(getattr(signal, name), lambda number, _: sys.exit(128 + number))
     limits, memory_note = sandbox.fit_to_container(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -23,6 +22,11 @@ from autograder.sandbox import landlock, seccomp
 from autograder.sandbox.levels import NAMESPACED, OWN_UID
 from autograder.sandbox.memory import prefer_to_kill_me
 from autograder.settings import Limits
+
+try:
+    import resource
+except ImportError:  # Windows: no resource limits, so make grade refuses there first
+    resource = None
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"  # copied as a whole
 # Workers run as uids no account owns, one per live worker (parent pid and a counter), so that a
