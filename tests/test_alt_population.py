@@ -54,3 +54,16 @@ def test_verdict(tmp_path, member):
     for text in filter(None, [judged.problem, judged.review]):
         # Only what was measured: no guessed cause such as Python loops.
         assert "loop" not in text and re.search(r"\d", text), text
+
+
+def test_the_bench_prints_what_a_wrong_verdict_told_the_student():
+    """`make bench` names each distinct message of a wrong verdict under the member's line."""
+    bench = batchnorm("bench")
+    honest = next(m for m in MEMBERS if m.should_pass and not m.flagged)
+    told = "batchnorm_backward_alt spent 9x the reference's CPU time outside the timed calls"
+    line, wrong = bench.report(honest, [told, told])
+    assert wrong == 2
+    assert line.count("wrong verdict, told: " + told) == 1, line
+    staged = next(m for m in MEMBERS if m.should_pass is False)
+    line, wrong = bench.report(staged, [told])
+    assert wrong == 0 and "wrong verdict" not in line

@@ -155,12 +155,21 @@ def outcome(result: Measurement | str) -> str:
     return "fail" if judged.problem else "review" if judged.review else "pass"
 
 
+def message(result: Measurement | str) -> str:
+    """What the speed question would tell the student of one measurement."""
+    if not isinstance(result, Measurement):
+        return result
+    judged = verdict(result)
+    return judged.problem or judged.review or "passes"
+
+
 def expected(member: alt_population.Member) -> str:
     return "review" if member.flagged else {True: "pass", False: "fail"}[member.should_pass]
 
 
 def report(member: alt_population.Member, results: list) -> tuple[str, int]:
-    """One line per member: the verdicts, the wrong ones, the figures' min/median/max."""
+    """One line per member: the verdicts, the wrong ones, the figures' min/median/max; then
+    each distinct message of a wrong verdict, so that a miss can be read without a rerun."""
     measured = [r for r in results if isinstance(r, Measurement)]
     outcomes = [outcome(r) for r in results]
     wrong = sum(found != expected(member) for found in outcomes)
@@ -170,6 +179,9 @@ def report(member: alt_population.Member, results: list) -> tuple[str, int]:
             f"wrong {wrong:3d} | algebra {','.join(algebra) or '-':10s} "
             f"alt/staged {spread([m.staged_ratio for m in measured]):17s} "
             f"alt/ref {spread([m.reference_ratio for m in measured])}")
+    misses = dict.fromkeys(message(r) for r, found in zip(results, outcomes)
+                           if found != expected(member))
+    line += "".join(f"\n      wrong verdict, told: {text}" for text in misses)
     return line, wrong
 
 
@@ -214,8 +226,7 @@ def margins(results: dict[str, dict[str, list]], members) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gradings", type=int, default=9,
-                        help="speed checks per member and condition (default 9: 16 members x "
-                             "3 conditions = 432 gradings)")
+                        help="speed checks per member and condition (default 9)")
     parser.add_argument("--conditions", default=",".join(CONDITIONS),
                         help=f"comma-separated, among {', '.join(CONDITIONS)}")
     parser.add_argument("--members", help="comma-separated member names (default: all)")
