@@ -18,6 +18,7 @@ import pytest
 
 from autograder import paths, sandbox
 from autograder.checks import QUESTIONS
+from autograder.grading import judge
 from autograder.grading.judge import grade
 from autograder.settings import Limits, Settings
 from autograder.build.variants import append_text, make_variant
@@ -400,3 +401,16 @@ def test_the_time_limit_keeps_the_verdicts_reached(tmp_path):
     for name in ("ln_backward", "fc_net_layernorm"):
         unfinished = [c for c in scores[name].checks if "ran out before this check" in c.message]
         assert unfinished, name
+
+
+def test_checks_that_confine_the_worker_run_last_and_share_its_one_start():
+    """The speed check leaves the worker unable to start processes: run after every other
+    check, the whole grading of the reference needs one start of the student's worker, and
+    the results keep the gradebook's order."""
+    order = judge.in_running_order(judge.selected_questions(Settings()))
+    confining = [check.question for check in order if check.confines_worker]
+    assert confining and all(check.confines_worker for check in order[-len(confining):])
+    result = grade(paths.SOLUTIONS, Settings())
+    assert result.status == "ok" and result.total == result.max_total
+    assert [q.name for q in result.questions] == list(QUESTIONS)
+    assert result.worker_starts == 1

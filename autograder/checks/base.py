@@ -55,6 +55,9 @@ class Check:
     title: str  # what is checked, in the student's words
     weight: float
     run: Callable[["Context"], None]
+    # The check leaves the student's worker unusable (e.g. forbidden to start processes): the
+    # judge runs it after every other check, so that no second worker has to start.
+    confines_worker: bool = False
 
 
 @dataclass
@@ -69,14 +72,15 @@ class Question:
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
 
 
-def check(question: str, title: str, weight: float = 1.0):
+def check(question: str, title: str, weight: float = 1.0, confines_worker: bool = False):
     """Register the decorated function as a check of `question` of the assignment whose checks
-    package defines it."""
+    package defines it. `confines_worker`: it stops the student's worker or leaves it unable to
+    do what other checks need (see Check)."""
 
     def register(run: Callable[["Context"], None]) -> Callable[["Context"], None]:
         package = run.__module__.split(".")[0]
         _REGISTRY.setdefault(package, {}).setdefault(question, []).append(
-            Check(question, title, weight, run))
+            Check(question, title, weight, run, confines_worker))
         return run
 
     return register

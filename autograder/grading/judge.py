@@ -92,6 +92,13 @@ def selected_questions(settings: Settings) -> list[Question]:
             if not settings.questions or question.name in settings.questions]
 
 
+def in_running_order(selected: list[Question]) -> list:
+    """The checks of `selected` in the gradebook's order, except that those which confine the
+    worker come last: every other check then shares the one worker started for the grading."""
+    checks = [check for question in selected for check in question.checks]
+    return sorted(checks, key=lambda check: check.confines_worker)  # a stable sort
+
+
 def not_graded(status: str, settings: Settings, message: str | None = None,
                seconds: float = 0.0) -> Grade:
     """A grade of zero: every check of the selected questions failed with `message`."""
@@ -122,10 +129,12 @@ def grade(package_root: Path, settings: Settings = Settings(),
             return grade
         context = Context(worker, ref, reference_dir, package_root=Path(package_root) / manifest.current().package)
         message = UNFINISHED.format(seconds=settings.timeout)
+        selected = selected_questions(settings)
+        verdicts = {check: run_check(check, context, message, settings.review)
+                    for check in in_running_order(selected)}
         results = [QuestionResult(question.name, question.title, question.points,
-                                  [run_check(check, context, message, settings.review)
-                                   for check in question.checks])
-                   for question in selected_questions(settings)]
+                                  [verdicts[check] for check in question.checks])
+                   for question in selected]
         unfinished = [q.name for q in results if any(c.message == message for c in q.checks)]
         status = (f"{OUT_OF_TIME} {settings.timeout:g} s: {len(unfinished)} question"
                   f"{'s' if len(unfinished) > 1 else ''} unfinished" if unfinished else "ok")
