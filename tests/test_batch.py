@@ -368,7 +368,10 @@ def start_cli(subs: Path, out: Path, *extra: str) -> subprocess.Popen:
         [sys.executable, "-m", "autograder.course.grade_command", "--submissions", str(subs), "--out", str(out),
          "--jobs", "1", "--questions", *QUICK, "--no-progress", "--no-report", *extra],
         cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True)
+        start_new_session=True,
+        # A suite started in the background by a shell without job control inherits SIGINT
+        # ignored, and Python keeps it so: the run must get Ctrl-C as from a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
