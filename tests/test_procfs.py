@@ -21,6 +21,9 @@ def test_descendants_owner_start_and_name_of_a_process_tree(tmp_path):
         assert parent.stdout.readline() == b"ready\n"
         children = procfs.descendants(parent.pid)
         assert len(children) == 1
+        # The quick reading (children files) and the whole table agree.
+        assert procfs._descendants_from_table(parent.pid) == children
+        assert procfs.children(parent.pid) == children
         assert set(procfs.processes_in(tmp_path)) == {parent.pid, children[0]}
         assert parent.pid in procfs.processes_of(os.getuid())
         assert procfs.process_table()[children[0]] == (parent.pid, os.getuid())
@@ -81,3 +84,18 @@ def test_cpu_count_is_the_affinity_where_there_is_one():
 def test_cpu_count_without_affinity_is_every_cpu(like_macos):
     assert not hasattr(os, "sched_getaffinity")
     assert procfs.cpu_count() == (os.cpu_count() or 1)
+
+
+def test_without_children_files_descendants_come_from_the_table(monkeypatch):
+    """A kernel without /proc/PID/task/*/children: the same answer, from the whole table."""
+    parent = subprocess.Popen([sys.executable, "-c", SLEEPER], stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout.readline() == b"ready\n"
+        quick = procfs.descendants(parent.pid)
+        monkeypatch.setattr(procfs, "children", lambda pid: None)
+        assert procfs.descendants(parent.pid) == quick and len(quick) == 1
+    finally:
+        for pid in procfs._descendants_from_table(parent.pid):
+            os.kill(pid, 9)
+        parent.kill()
+        parent.wait()

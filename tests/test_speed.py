@@ -408,3 +408,25 @@ def test_the_ratios_subtract_the_median_overhead_from_both_times():
     assert measurement.ratios(measurement.reference) == [2.0, pytest.approx(210 / 90)]
     assert np.isclose(measurement.reference_ratio, (2.0 + 210 / 90) / 2)
     assert np.isclose(measurement.staged_ratio, (200 / 300 + 210 / 400) / 2)
+
+
+def test_sampling_stops_early_only_when_the_verdict_is_clear():
+    """After min_rounds rounds: stop when the algebra fails or every ratio is far from its
+    threshold; near a threshold (within clear_margin) every round is measured."""
+    settings = speed.SETTINGS
+    simplified = speed.Witness("simplified")
+
+    def after(rounds: int, alt: int, witness=simplified) -> bool:
+        # staged and reference take 100 ns a round, the overhead nothing.
+        return speed.clear(speed.Measurement(alt=[alt] * rounds, staged=[100] * rounds,
+                                             reference=[100] * rounds, overhead=[0] * rounds,
+                                             witness=witness), settings)
+
+    assert settings.min_rounds < settings.rounds
+    assert not after(settings.min_rounds - 1, 100)  # too few rounds, however clear
+    assert after(settings.min_rounds, 100)  # 1x both: far under 3x and 12x
+    near = int(100 * settings.max_staged_ratio / settings.clear_margin) + 10
+    assert not after(settings.min_rounds, near)  # near the 3x threshold: keep sampling
+    far = int(100 * settings.max_reference_ratio * settings.clear_margin) + 10
+    assert after(settings.min_rounds, far)  # far over a threshold
+    assert after(settings.min_rounds, near, speed.Witness("staged"))  # fails anyway

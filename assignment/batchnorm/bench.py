@@ -178,7 +178,8 @@ def report(member: alt_population.Member, results: list) -> tuple[str, int]:
             f"fail {outcomes.count('fail'):3d} review {outcomes.count('review'):3d} "
             f"wrong {wrong:3d} | algebra {','.join(algebra) or '-':10s} "
             f"alt/staged {spread([m.staged_ratio for m in measured]):17s} "
-            f"alt/ref {spread([m.reference_ratio for m in measured])}")
+            f"alt/ref {spread([m.reference_ratio for m in measured])} "
+            f"rounds {spread([len(m.alt) for m in measured]).replace('.00', '')}")
     misses = dict.fromkeys(message(r) for r, found in zip(results, outcomes)
                            if found != expected(member))
     line += "".join(f"\n      wrong verdict, told: {text}" for text in misses)
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.members:
         members = [m for m in members if m.name in args.members.split(",")]
     ref = reference.load()
-    print(f"speed check: N={SETTINGS.N}, D={SETTINGS.D}, {SETTINGS.rounds} rounds of "
+    print(f"speed check: N={SETTINGS.N}, D={SETTINGS.D}, {SETTINGS.min_rounds}-{SETTINGS.rounds} rounds of "
           f"{SETTINGS.calls_per_round} calls; fails on the staged graph's algebra (or same bits "
           f">= {SETTINGS.max_same_bits:g} where the cache cannot be moved), alt/staged > "
           f"{SETTINGS.max_staged_ratio:g} or alt/ref > {SETTINGS.max_reference_ratio:g} "

@@ -74,14 +74,48 @@ def process_table() -> dict[int, tuple[int, int]]:
     return table
 
 
+def children(pid: int) -> list[int] | None:
+    """The children of every thread of `pid` (from /proc/PID/task/*/children: a few reads, not
+    the whole table), zombies included; None where those files are missing or closed to us."""
+    try:
+        tasks = os.listdir(PROC / str(pid) / "task")
+    except OSError:
+        return []  # gone
+    found = []
+    for task in tasks:
+        try:
+            found.extend(int(child) for child in
+                          (PROC / str(pid) / "task" / task / "children").read_text().split())
+        except PermissionError:
+            return None
+        except FileNotFoundError:
+            if (PROC / str(pid) / "task" / task).is_dir():
+                return None  # the kernel has no children files (CONFIG_PROC_CHILDREN unset)
+        except OSError:
+            continue  # the thread ended meanwhile
+    return found
+
+
 def descendants(pid: int) -> list[int]:
     """Every live process below `pid` (children before grandchildren)."""
+    found, frontier = [], [pid]
+    while frontier:
+        below = [children(each) for each in frontier]
+        if any(kids is None for kids in below):
+            return _descendants_from_table(pid)
+        frontier = [kid for kids in below for kid in kids
+                    if (stat_fields(kid) or ["Z"])[0] != "Z"]  # zombies run nothing
+        found.extend(frontier)
+    return found
+
+
+def _descendants_from_table(pid: int) -> list[int]:
     parents = {child: parent for child, (parent, _) in process_table().items()}
     found, frontier = [], {pid}
     while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found.extend(children)
-        frontier = set(children)
+        kids = [child for child, parent in parents.items() if parent in frontier]
+        found.extend(kids)
+        frontier = set(kids)
     return found
 
 

@@ -74,6 +74,11 @@ class SpeedTest:
     D: int = 512
     rounds: int = 8
     warmup_rounds: int = 1  # untimed: a fresh process runs slower than a warm one
+    # Sampling stops after min_rounds timed rounds once more could not change the verdict: the
+    # algebra already fails, or every time ratio is below its threshold / clear_margin, or one
+    # is above threshold * clear_margin. Near a threshold every round is measured.
+    min_rounds: int = 4
+    clear_margin: float = 2.0
     calls_per_round: int = 16
     tolerance: float = 1e-6  # relative, on each call's checksums
     max_same_bits: float = 0.75  # share of dx entries equal to batchnorm_backward's, bit for bit
@@ -237,6 +242,18 @@ def verdict(measurement: Measurement, settings: SpeedTest = SETTINGS) -> Verdict
     return algebra
 
 
+def clear(measurement: Measurement, settings: SpeedTest) -> bool:
+    """Whether the rounds measured so far decide the verdict by a wide margin (SpeedTest)."""
+    if len(measurement.alt) < settings.min_rounds:
+        return False
+    if algebra_verdict(measurement, settings).problem:
+        return True
+    ratios = [(measurement.staged_ratio, settings.max_staged_ratio),
+              (measurement.reference_ratio, settings.max_reference_ratio)]
+    return (all(ratio <= limit / settings.clear_margin for ratio, limit in ratios)
+            or any(ratio >= limit * settings.clear_margin for ratio, limit in ratios))
+
+
 def keep_to_one_process(student: TimedWorker) -> bool:
     """Make the student's worker one process of one thread that cannot start another; True if
     the kernel enforces it, False if only checking around every round can (a root worker)."""
@@ -384,6 +401,8 @@ def timed_rounds(ctx: Context, cache, expected_cache, reference: TimedWorker,
         measurement.staged.append(timings[STAGED_NAME][1])
         measurement.reference.append(timings["reference"][1])
         measurement.overhead.append(timings["overhead"][1])
+        if clear(measurement, settings):
+            break
     student_untimed = (student.cpu_ns() - student_start - sum(measurement.alt)
                        - sum(measurement.staged))
     reference_untimed = (reference.cpu_ns() - reference_start
