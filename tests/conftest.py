@@ -1,7 +1,7 @@
 """Shared pytest setup: the tests work on the Batch Normalization assignment unless they say
 otherwise (ASSIGNMENT=batchnorm, whatever the shell exported); the course's `cs231n` package under
 assignment/ is importable; the attacks' sources (tests/attacks/, read as text by tests/attack_recipes.py) are never collected;
-fixtures used by several test files."""
+fixtures used by several test files; one BLAS thread per process."""
 
 import os
 import sys
@@ -9,6 +9,11 @@ import sys
 import pytest
 
 os.environ["ASSIGNMENT"] = "batchnorm"  # before anything asks the manifest which assignment
+# The suite runs several test processes on few cores: BLAS threads in each of them and in what
+# they start (notebook kernels, make, run_autograder) would only contend. Before numpy loads;
+# workers set the same in their own environment.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 from autograder import paths, sandbox
 from autograder.checks import QUESTIONS

@@ -184,7 +184,7 @@ def test_a_notebook_saved_without_outputs_is_noticed(tmp_path):
     ((3, 14, 0, "final", 0), False),
 ])
 def test_the_python_note_names_the_versions_requirements_install_on(version, supported):
-    """3.11.5 to 3.13, as measured (tests/test_student_handout.py runs 3.12 and 3.13)."""
+    """3.11.5 to 3.13, as measured (tests/test_handout_newer_pythons.py runs 3.12 and 3.13)."""
     note = handout.python_note(version)
     if supported:
         assert note == ""
