@@ -37,12 +37,12 @@ from autograder.course import supervise
 from autograder.build import variants
 from autograder.checks.base import CheckFailed, Context
 from autograder.grading.client import WorkerClient
+from autograder.measure import cpu_quota
 
 from . import alt_population
 from .checks.algebra import SAME_ALGEBRA, SIMPLIFIED
 from .checks.speed import SETTINGS, Measurement, algebra_verdict, measure, verdict
 
-CGROUP = Path("/sys/fs/cgroup/cpu/bn-bench-half-cpu")
 CONDITIONS = ("alone", "loaded", "half-cpu", "no-avx512")
 # numpy's dispatch targets above AVX2 (numpy 2.x names): workers started with these disabled
 # compute as on a CPU without AVX-512 (workers inherit the variable, sandbox/command.py).
@@ -83,22 +83,6 @@ def background_grading():
 
 
 @contextlib.contextmanager
-def half_a_cpu():
-    """This process (and the workers it starts) in a cgroup limited to half a CPU."""
-    parent = CGROUP.parent
-    CGROUP.mkdir(exist_ok=True)
-    (CGROUP / "cpu.cfs_period_us").write_text("100000")
-    (CGROUP / "cpu.cfs_quota_us").write_text("50000")
-    (CGROUP / "cgroup.procs").write_text(str(os.getpid()))
-    try:
-        yield
-    finally:
-        (parent / "cgroup.procs").write_text(str(os.getpid()))
-        with contextlib.suppress(OSError):
-            CGROUP.rmdir()
-
-
-@contextlib.contextmanager
 def without_avx512():
     """Workers started meanwhile use numpy's AVX2 code paths, as on a CPU without AVX-512."""
     before = os.environ.get("NPY_DISABLE_CPU_FEATURES")
@@ -114,14 +98,12 @@ def without_avx512():
 
 def condition_context(name: str):
     return {"alone": contextlib.nullcontext, "loaded": background_grading,
-            "half-cpu": half_a_cpu, "no-avx512": without_avx512}[name]()
+            "half-cpu": cpu_quota.half_a_cpu, "no-avx512": without_avx512}[name]()
 
 
 def available(name: str) -> str | None:
     """None if the condition can be set up here, else why not."""
-    if name == "half-cpu" and not (os.geteuid() == 0 and CGROUP.parent.is_dir()):
-        return "needs root and cgroup v1's cpu controller at /sys/fs/cgroup/cpu"
-    return None
+    return cpu_quota.unavailable() if name == "half-cpu" else None
 
 
 # Measuring ------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Both grade copies of the same reference submission, in the same run, on the same
 `make grade`'s batch (autograder.course.batch.grade_folder, JOBS parallel gradings) and one
 `otter run -a <the built autograder zip>` per submission, one after the other (otter executes the
 whole notebook of each submission). Then the floor (floor.py: a fresh interpreter importing
-numpy, plus the checks' own arithmetic on the reference) and each cost as a multiple of it.
+numpy, plus the checks' own arithmetic on the reference) and each cost as a multiple of it; a
+whole grading at half a CPU; and the three speed targets, each with its figure.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from autograder import manifest, paths
 from autograder.course import batch
 from autograder.build import demo
 from autograder.gradescope import package
-from autograder.measure import floor
+from autograder.measure import cpu_quota, floor
 
 
 # The notebook's helpers, beside it in the student's folder: otter run executes the notebook,
@@ -71,8 +72,8 @@ def seconds_per_submission_otter(zips: list[Path], autograder_zip: Path,
     return statistics.mean(times), codes
 
 
-def print_floor(batch_seconds: float) -> None:
-    """The floor (floor.py) and each cost beside it, as a ratio."""
+def print_floor(batch_seconds: float) -> float:
+    """The floor (floor.py) and each cost beside it, as a ratio; return the floor."""
     startup = floor.numpy_startup_seconds()
     in_process = floor.in_process_questions()
     arithmetic = floor.checks_seconds(in_process)
@@ -91,7 +92,36 @@ def print_floor(batch_seconds: float) -> None:
     print(f"the floor's questions, sandboxed: {same:.2f} s = {same / lowest:.1f}x the floor")
     if timed:
         alone = floor.grading_seconds(timed)
-        print(f"{', '.join(timed)} alone: {alone:.2f} s = {alone / startup:.1f}x the start-up")
+        print(f"{', '.join(timed)} alone: {alone:.2f} s = {alone / lowest:.1f}x the floor")
+    return lowest
+
+
+def half_cpu_grading_seconds() -> float | None:
+    """A whole grading of the reference at half a CPU (Gradescope's default), or None where a
+    CPU quota cannot be set here (it says why)."""
+    why_not = cpu_quota.unavailable()
+    if why_not:
+        print(f"a whole grading at half a CPU: not measured ({why_not})")
+        return None
+    with cpu_quota.half_a_cpu("bn-bench-grade"):
+        seconds = floor.grading_seconds()
+    print(f"a whole grading at half a CPU: {seconds:.2f} s")
+    return seconds
+
+
+def print_targets(speedup: float, half_cpu: float | None, per_submission: float,
+                  lowest: float) -> None:
+    """The three targets of grading speed, each with its figure from this run."""
+    rows = [("make grade at least 100x the otter run loop", f"{speedup:.1f}x", speedup >= 100),
+            ("a reference grading at half a CPU in at most 5 s",
+             "not measured" if half_cpu is None else f"{half_cpu:.2f} s",
+             None if half_cpu is None else half_cpu <= 5),
+            ("make grade per submission within 3x the floor",
+             f"{per_submission / lowest:.1f}x", per_submission <= 3 * lowest)]
+    print("targets:")
+    for target, figure, met in rows:
+        verdict = {True: "met", False: "NOT met", None: "unknown"}[met]
+        print(f"  {target}: {figure}, {verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"otter run -a, sequential: {theirs:.2f} s per submission "
               f"({args.otter_runs} submissions, exit codes {codes})", flush=True)
         print(f"make grade is {theirs / ours:.1f}x faster than the otter run loop")
-        print_floor(ours)
+        lowest = print_floor(ours)
+        print_targets(theirs / ours, half_cpu_grading_seconds(), ours, lowest)
     return 0
 
 
