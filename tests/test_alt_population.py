@@ -28,7 +28,12 @@ def test_the_population_covers_every_family():
     assert kinds == {"honest", "staged", "slow", "memo", "cheat"}
     assert sum(m.kind == "honest" for m in MEMBERS) >= 5
     assert sum(m.kind == "staged" for m in MEMBERS) >= 3
-    assert all(m.should_pass is not None for m in MEMBERS)
+    # A member beyond any black-box rule is a limit the speed rule's page states by name.
+    beyond = [m.name for m in MEMBERS if m.should_pass is None]
+    limits = (paths.ROOT / "docs" / "speed-rule.md").read_text()
+    limits = limits[limits.index("**Beyond the rule**"):]
+    assert all(f"`{name}`" in limits for name in beyond), beyond
+    assert len(beyond) <= 1, beyond
     assert any(m.flagged for m in MEMBERS)
 
 
@@ -40,7 +45,7 @@ def test_verdict(tmp_path, member):
         try:
             measurement = measure(context, FAST)
         except CheckFailed as failure:  # caught while timing (e.g. work moved out of calls)
-            assert not member.should_pass, f"{member.name}: {failure}"
+            assert "fail" in member.verdicts, f"{member.name}: {failure}"
             return
     judged = verdict(measurement, FAST)
     witness = measurement.witness
@@ -49,8 +54,7 @@ def test_verdict(tmp_path, member):
                f"{measurement.same_bits:.2f}, alt/staged {measurement.staged_ratio:.2f}, alt/ref "
                f"{measurement.reference_ratio:.2f}")
     outcome = "fail" if judged.problem else "review" if judged.review else "pass"
-    wanted = "review" if member.flagged else "pass" if member.should_pass else "fail"
-    assert outcome == wanted, f"{member.name}: {figures}: {judged}"
+    assert outcome in member.verdicts, f"{member.name}: {figures}: {judged}"
     for text in filter(None, [judged.problem, judged.review]):
         # Only what was measured: no guessed cause such as Python loops.
         assert "loop" not in text and re.search(r"\d", text), text

@@ -430,3 +430,24 @@ def test_sampling_stops_early_only_when_the_verdict_is_clear():
     far = int(100 * settings.max_reference_ratio * settings.clear_margin) + 10
     assert after(settings.min_rounds, far)  # far over a threshold
     assert after(settings.min_rounds, near, speed.Witness("staged"))  # fails anyway
+
+
+def test_between_the_review_and_the_failing_reference_ratio_the_question_is_flagged():
+    """Rule 3 has a band: at most review_reference_ratio passes, above max_reference_ratio
+    fails, in between is flagged for review with the two figures measured."""
+    settings = speed.SETTINGS
+    assert settings.review_reference_ratio < settings.max_reference_ratio
+
+    def judged(ratio: float):
+        # the reference 100 ns a round, batchnorm_backward as long as alt, no overhead
+        alt = int(100 * ratio)
+        return speed.verdict(speed.Measurement(alt=[alt] * 4, staged=[alt] * 4,
+                                               reference=[100] * 4, overhead=[0] * 4,
+                                               witness=speed.Witness("simplified")), settings)
+
+    below = judged(settings.review_reference_ratio - 0.5)
+    assert below.problem is None and below.review is None
+    band = judged((settings.review_reference_ratio + settings.max_reference_ratio) / 2)
+    assert band.problem is None and "cannot decide" in band.review and "1.00x" in band.review
+    above = judged(settings.max_reference_ratio + 0.5)
+    assert above.problem and "fails" in above.problem and above.review is None

@@ -3,7 +3,10 @@
 import numpy as np
 
 KIND = "cheat"
-SHOULD_PASS = False
+# Beyond what timing can tell: 10.7-26x the reference's alt measured, overlapping an honest
+# diag(A.T @ B) dgamma in both functions (5.3-10.6x). Above 16x it fails, from 12x to 16x it is
+# flagged for review, below 12x it passes (docs/speed-rule.md, "Beyond the rule").
+SHOULD_PASS = None
 
 _REFERENCE_STAGED = batchnorm_backward  # noqa: F821 (defined in layers.py)
 

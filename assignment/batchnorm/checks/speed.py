@@ -11,11 +11,13 @@ time: so alt passes when all three hold:
    equal entries fails); what neither can decide is flagged for review, never guessed;
 2. it takes at most `max_staged_ratio` times the CPU time of the student's batchnorm_backward
    (the notebook's speedup cell prints the inverse);
-3. it takes at most `max_reference_ratio` times the CPU time of the reference's closed form, so
-   that padding batchnorm_backward cannot excuse a slow alt.
+3. it takes at most `review_reference_ratio` times the CPU time of the reference's closed form,
+   so that padding batchnorm_backward cannot excuse a slow alt. Above `max_reference_ratio` it
+   fails; in between it is flagged for review: an honest but costly numpy idiom in both
+   functions and a loop beside a padded batchnorm_backward meet there, and time cannot tell
+   them apart.
 
-The timing rules only catch what the algebra cannot, a slow closed form, so their thresholds
-leave wide margins on every CPU `make bench` simulates (with and without AVX-512).
+The timing rules only catch what the algebra cannot, a slow closed form.
 
 Timing. The student's alt and batchnorm_backward run in the student's worker, the reference's alt
 in a trusted worker of its own, in short rounds that alternate between them, at a shape where the
@@ -87,7 +89,10 @@ class SpeedTest:
     # the reference (9.0x with a diag(A.T @ B) dgamma): make bench on a CPU without AVX-512, in
     # docs/measurements.md; 1.89x their staged graph was seen once on another such CPU.
     max_staged_ratio: float = 3.0  # alt / the student's batchnorm_backward
-    max_reference_ratio: float = 12.0  # alt / the reference's closed form
+    # alt / the reference's closed form: honest closed forms take at most 10.6x (a diag(A.T @ B)
+    # dgamma), a per-column loop beside a padded batchnorm_backward at least 12.4x.
+    review_reference_ratio: float = 12.0  # above: flagged for review
+    max_reference_ratio: float = 16.0  # above: fails
     # CPU the student's worker spends outside the timed requests may exceed the reference
     # worker's by this factor plus this many seconds; more means work was moved out of them.
     max_untimed_factor: float = 3.0
@@ -237,8 +242,14 @@ def verdict(measurement: Measurement, settings: SpeedTest = SETTINGS) -> Verdict
                        f"notebook's speedup cell shows {1 / measurement.staged_ratio:.2f}x)")
     if measurement.reference_ratio > settings.max_reference_ratio:
         return Verdict(f"{ALT_NAME} took {measurement.reference_ratio:.1f}x the CPU time of the "
-                       f"reference closed form (at most {settings.max_reference_ratio:g}x "
-                       "passes)")
+                       f"reference closed form (at most {settings.review_reference_ratio:g}x "
+                       f"passes; above {settings.max_reference_ratio:g}x fails)")
+    if measurement.reference_ratio > settings.review_reference_ratio and not algebra.review:
+        return Verdict(review=f"{ALT_NAME} took {measurement.reference_ratio:.1f}x the CPU time "
+                       f"of the reference closed form and {measurement.staged_ratio:.2f}x that "
+                       f"of your {STAGED_NAME}: between {settings.review_reference_ratio:g}x "
+                       f"(passes) and {settings.max_reference_ratio:g}x (fails) the time alone "
+                       "cannot decide")
     return algebra
 
 
@@ -248,10 +259,12 @@ def clear(measurement: Measurement, settings: SpeedTest) -> bool:
         return False
     if algebra_verdict(measurement, settings).problem:
         return True
-    ratios = [(measurement.staged_ratio, settings.max_staged_ratio),
-              (measurement.reference_ratio, settings.max_reference_ratio)]
-    return (all(ratio <= limit / settings.clear_margin for ratio, limit in ratios)
-            or any(ratio >= limit * settings.clear_margin for ratio, limit in ratios))
+    passes = [(measurement.staged_ratio, settings.max_staged_ratio),
+              (measurement.reference_ratio, settings.review_reference_ratio)]
+    fails = [(measurement.staged_ratio, settings.max_staged_ratio),
+             (measurement.reference_ratio, settings.max_reference_ratio)]
+    return (all(ratio <= limit / settings.clear_margin for ratio, limit in passes)
+            or any(ratio >= limit * settings.clear_margin for ratio, limit in fails))
 
 
 def keep_to_one_process(student: TimedWorker) -> bool:
