@@ -26,9 +26,22 @@ def unavailable() -> str | None:
     """None if `half_a_cpu()` can run here, else why not."""
     if os.geteuid() != 0:
         return "needs root (a cgroup of its own)"
-    if _version() is None:
+    version = _version()
+    if version is None:
         return "no cgroup cpu controller at /sys/fs/cgroup/cpu (v1) or /sys/fs/cgroup (v2)"
+    if version == 2:
+        try:
+            _delegate_cpu()
+        except OSError as error:
+            return f"cgroup v2's cpu controller cannot be given to a child group: {error}"
     return None
+
+
+def _delegate_cpu() -> None:
+    """cgroup v2: let child groups of the root set cpu.max (a no-op when they already can)."""
+    control = V2 / "cgroup.subtree_control"
+    if "cpu" not in control.read_text().split():
+        control.write_text("+cpu")
 
 
 @contextlib.contextmanager
@@ -42,6 +55,7 @@ def half_a_cpu(name: str = "bn-half-cpu"):
         (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
         (group / "cpu.cfs_quota_us").write_text(str(QUOTA_US))
     else:
+        _delegate_cpu()
         (group / "cpu.max").write_text(f"{QUOTA_US} {PERIOD_US}")
     (group / "cgroup.procs").write_text(str(os.getpid()))
     try:
