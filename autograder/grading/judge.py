@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 from autograder import manifest
 from autograder.grading import reference
 from autograder.checks import CheckFailed, Context, Question, questions
-from autograder.checks.base import NeedsReview, OutOfTime
+from autograder.checks.base import Check, NeedsReview, OutOfTime
 from autograder.grading.client import StudentError, WorkerClient, WorkerLost
 from autograder.grading.grades import OUT_OF_TIME, CheckResult, Grade, QuestionResult
 from autograder.settings import Settings
@@ -94,7 +94,7 @@ def selected_questions(settings: Settings) -> list[Question]:
             if not settings.questions or question.name in settings.questions]
 
 
-def in_running_order(selected: list[Question]) -> list:
+def in_running_order(selected: list[Question]) -> list[Check]:
     """The checks of `selected` in the gradebook's order, except that those which confine the
     worker come last: every other check then shares the one worker started for the grading."""
     checks = [check for question in selected for check in question.checks]
@@ -125,8 +125,9 @@ def grade(package_root: Path, settings: Settings = Settings(),
     # The judge's own arithmetic (reference calls, checksums) is small: BLAS threads would only
     # contend with the workers and the batch's other gradings (a dot product measured 10x slower
     # with them under load). Workers get one thread from their environment.
-    with threadpool_limits(limits=1), WorkerClient(package_root, settings.limits, settings.call_timeout,
-                      settings.sandbox or None, deadline=start + settings.timeout) as worker:
+    with threadpool_limits(limits=1), WorkerClient(
+            package_root, settings.limits, settings.call_timeout, settings.sandbox or None,
+            deadline=start + settings.timeout) as worker:
         status = import_status(worker, settings.import_timeout)
         if status != "ok":
             grade = not_graded(status, settings, seconds=time.monotonic() - start)

@@ -5,9 +5,8 @@ Each file is one member: real Python whose code is appended to a copy of the ref
 layout: x_hat, x_centered, var, std, gamma, eps). Its docstring says what it is, `KIND` which
 family it belongs to, `SHOULD_PASS` what the speed question must say of it (None: beyond what
 any black-box rule can tell, a limit the README states), and `FLAGGED = True` that the question
-must flag it for review (no rule can decide; its points then follow make grade's REVIEW=), or
-`FLAGGED = "or fails"` that it must never pass, flagged or failed (a cheat whose figures straddle
-the edge of a review band). `make bench` (../bench.py) grades
+must flag it for review (no rule can decide; its points then follow make grade's REVIEW=).
+`make bench` (../bench.py) grades
 every member many times, alone, beside another grading and under half a CPU;
 tests/test_alt_population.py grades each once, quickly.
 """
@@ -31,15 +30,13 @@ class Member:
     summary: str  # the docstring's first line
     should_pass: bool | None
     code: str  # what is appended to layers.py
-    flagged: bool | str = False  # True: must be flagged for review; "or fails": flagged or failed
+    flagged: bool = False  # the speed question must flag it for review (no rule can decide)
 
     @property
     def verdicts(self) -> tuple[str, ...]:
         """What the speed question may say of it: pass, fail or review."""
         if self.should_pass is None:  # beyond any black-box rule: whatever it gets, not counted
             return ("pass", "review", "fail")
-        if self.flagged == "or fails":
-            return ("review", "fail")
         if self.flagged:
             return ("review",)
         return ("pass",) if self.should_pass else ("fail",)
