@@ -2,7 +2,8 @@
 when absent): the install from requirements.txt, the first cell's requirements check, every
 public check through otter's grader.check with a finished package, and the written answers'
 page; NOT the notebook end to end (tests/test_student_handout.py runs it on 3.11; its experiments
-would take minutes more per version). About 1 to 2 minutes each, most of it pip."""
+would take minutes more per version). Under a minute each (tests/test_student_handout.py says how
+the environment is installed)."""
 
 import glob
 import json
@@ -15,7 +16,7 @@ import pytest
 
 from autograder import paths
 from autograder.build import assemble
-from test_student_handout import timed
+from test_student_handout import fresh_environment, timed
 
 # Run by another Python's fresh environment, in the unzipped handout: the first cell's check,
 # every public check as the notebook runs it, and the page the written answers' PDF is made from.
@@ -64,12 +65,10 @@ def test_the_handout_installs_and_passes_its_public_checks_on_newer_pythons(mino
     venv = tmp_path / "venv"
     env = {key: value for key, value in os.environ.items()
            if key not in {"PYTHONPATH", "VIRTUAL_ENV", "CS231N_CIFAR10_DIR", "JUPYTER_PATH"}}
-    _, made = timed([python, "-m", "venv", str(venv)], cwd=folder, env=env)
-    _, installed = timed([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                          "--only-binary=:all:", "-r", "requirements.txt"], cwd=folder, env=env)
+    installed = fresh_environment(python, venv, folder, env, "--only-binary=:all:")
     printed, checked = timed([str(venv / "bin" / "python"), "-c", PUBLIC_CHECKS], cwd=folder,
                              env=env)
-    print(f"\nPython 3.{minor}: installed in {made + installed:.0f} s, checked in {checked:.0f} s")
+    print(f"\nPython 3.{minor}: installed in {installed:.0f} s, checked in {checked:.0f} s")
     (line,) = [line for line in printed.splitlines() if line.startswith("RESULTS ")]
     results = json.loads(line[len("RESULTS "):])
     assert results["version"][:2] == [3, minor]

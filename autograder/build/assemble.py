@@ -29,14 +29,13 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from autograder import manifest, paths
-from autograder.build import notebooks, pins
+from autograder.build import notebooks, otter_command, pins
 from autograder.build.regions import BuildError, make_solution_source, make_template_source
 
 
@@ -65,8 +64,7 @@ def write_package(source_dir: Path, dest_dir: Path, transform) -> None:
 
 def run_otter_assign(master: Path, result_dir: Path) -> tuple[Path, Path]:
     """Run otter assign into `result_dir`; return its (student, autograder) folders."""
-    command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", str(master), str(result_dir)]
-    completed = subprocess.run(command, capture_output=True, text=True)
+    completed = otter_command.run("assign", "--no-pdfs", str(master), str(result_dir))
     if completed.returncode != 0:
         raise BuildError(
             f"otter assign failed on {master}:\n{completed.stdout}\n{completed.stderr}"

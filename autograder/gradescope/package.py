@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from autograder import manifest, paths
 from autograder.grading import otter_tests
-from autograder.build import pins
+from autograder.build import otter_command, pins
 from autograder.gradescope.run import VISIBILITIES
 from autograder.build.assemble import ZIP_TIMESTAMP
 from autograder.build.regions import BuildError
@@ -111,7 +110,8 @@ dependencies:
 
 # Direct requirements of the project that grading never imports, left out of the image.
 NOT_FOR_GRADING = {"jupyterlab": "the students' notebook front end",
-                   "copydetect": "make similarity, on the instructor's machine"}
+                   "copydetect": "make similarity, on the instructor's machine",
+                   "uv": "make venv's installer"}
 GRADING_HEADER = """\
 # What the autograder's Python gets: the project's requirements.txt but what grading never
 # imports ({left_out}), with everything they pull in, pinned as the tested
@@ -167,10 +167,9 @@ def stage(folder: Path, assignment: manifest.Manifest) -> list[str]:
 
 
 def run_otter_generate(folder: Path, names: list[str], output: Path) -> None:
-    command = [sys.executable, "-m", "otter", "generate", "-t", "tests", "-o", str(output),
-               "--python-version", "3.11", "-r", str(paths.ROOT / "requirements.txt"),
-               "--no-config", "--no-environment", *names]
-    done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+    done = otter_command.run("generate", "-t", "tests", "-o", str(output),
+                             "--python-version", "3.11", "-r", str(paths.ROOT / "requirements.txt"),
+                             "--no-config", "--no-environment", *names, cwd=folder)
     if done.returncode != 0:
         raise BuildError(f"otter generate failed:\n{done.stdout}\n{done.stderr}")
 
