@@ -61,8 +61,8 @@ pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOO
 	@test -n "$(NOTEBOOK)" -a -n "$(PDF)" || { echo "usage: make pdf NOTEBOOK=<ipynb> PDF=<file>" >&2; exit 2; }
 	$(PY) -m autograder.build.written_answers "$(NOTEBOOK)" "$(PDF)"
 
-test: $(STAMP) sandbox-tools pdf-tools ## Run the test suite: test files in parallel (TEST_JOBS=3), then the attack tests alone
-	$(PY) -m pytest -n $(or $(TEST_JOBS),3) --dist loadfile -m "not alone" tests
+test: $(STAMP) sandbox-tools pdf-tools ## Run the test suite: test files in parallel, longest first (TEST_JOBS=4), then the attack tests alone
+	$(PY) -m pytest -n $(or $(TEST_JOBS),4) --dist loadfile --no-loadscope-reorder -m "not alone" tests
 	$(PY) -m pytest -m alone tests
 
 bench: $(STAMP) ## Run the assignment's own bench (batchnorm: calibrate the speed question on its population of alts, in four conditions; GRADINGS=9)

@@ -2,10 +2,10 @@
 the handout's requirements.txt, the notebook (saved under a browser's name for a second
 download) run end to end with a finished package, the export cell's zip graded by make grade.
 
-The install: pip, as the student's, resolves requirements.txt in the fresh environment (a dry
-run: every pin found, with a wheel where asked); uv (the project's pinned installer) then installs
-those same pins, in seconds where pip takes two minutes. Every line is pinned, so the two install
-the same packages.
+The install: uv (the project's pinned installer) installs requirements.txt into the fresh
+environment, in seconds where pip takes two minutes; every line is pinned, so the two install the
+same packages. On the course's Python, pip itself, as the student's, must also accept the file (a
+dry run, beside the notebook's run).
 
 What runs on which Python:
 - Python 3.11 (this interpreter, the course's): the whole path above (install, the notebook end
@@ -57,19 +57,16 @@ print("KERNEL PREFIX", notebook.cells[-1].outputs[0]["text"].strip())
 '''
 
 
-def fresh_environment(python, venv: Path, folder: Path, env: dict, *pip_options) -> float:
-    """Seconds to make `venv` with `python` and install the handout's requirements.txt into it:
-    pip's dry run, then uv's install (pip's where uv is not installed beside this Python)."""
+def fresh_environment(python, venv: Path, folder: Path, env: dict, *install_options) -> float:
+    """Seconds to make `venv` with `python` and install the handout's requirements.txt into it
+    (with uv where it is installed beside this Python, as `make venv` puts it; else pip)."""
     _, seconds = timed([python, "-m", "venv", str(venv)], cwd=folder, env=env)
     new_python = str(venv / "bin" / "python")
-    pip = [new_python, "-m", "pip", "install", "--quiet", *pip_options, "-r", "requirements.txt"]
     uv = Path(sys.executable).parent / "uv"
-    if uv.exists():
-        _, dry_run = timed([*pip[:4], "--dry-run", *pip[4:]], cwd=folder, env=env)
-        _, installed = timed([str(uv), "pip", "install", "--quiet", "--python", new_python,
-                              *pip_options, "-r", "requirements.txt"], cwd=folder, env=env)
-        return seconds + dry_run + installed
-    _, installed = timed(pip, cwd=folder, env=env)
+    installer = ([str(uv), "pip", "install", "--python", new_python] if uv.exists()
+                 else [new_python, "-m", "pip", "install"])
+    _, installed = timed([*installer, "--quiet", *install_options, "-r", "requirements.txt"],
+                         cwd=folder, env=env)
     return seconds + installed
 
 
@@ -102,11 +99,19 @@ def student(tmp_path_factory):
            if key not in {"PYTHONPATH", "VIRTUAL_ENV", "CS231N_CIFAR10_DIR", "JUPYTER_PATH"}}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     install = fresh_environment(base, venv, folder, env)
+    # pip's verdict on the same file, as a student's install would reach it (no change made).
+    pip_log = root / "pip-dry-run.log"
+    with open(pip_log, "w") as log:
+        pip_dry_run = subprocess.Popen([str(python), "-m", "pip", "install", "--dry-run",
+                                        "--quiet", "-r", "requirements.txt"], cwd=folder, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT)
     (root / "runner.py").write_text(RUNNER)
     executed = root / "executed.ipynb"
     printed, run = timed([str(python), str(root / "runner.py"), str(folder / RENAMED),
                           str(executed), str(folder)], cwd=folder, env=env)
     print(f"\nfresh environment installed in {install:.0f} s; notebook run in {run:.0f} s")
+    assert pip_dry_run.wait(timeout=600) == 0, \
+        f"pip rejects the handout's requirements.txt:\n{pip_log.read_text()[-4000:]}"
     import nbformat
     return folder, nbformat.read(executed, as_version=4), printed, venv, install, run
 
