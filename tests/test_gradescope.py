@@ -82,8 +82,15 @@ def test_the_container_gets_exactly_the_tested_pins(autograder_zip):
     assert '-r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"' in setup
 
 
-def test_reference_submission_gets_full_marks(autograder_zip, tmp_path):
-    results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS))
+@pytest.fixture(scope="module")
+def reference_run(autograder_zip, tmp_path_factory):
+    """(results.json, Gradescope's folder's parent) of one run on the exported reference."""
+    folder = tmp_path_factory.mktemp("reference")
+    return run_autograder(autograder_zip, folder, export_layout(paths.SOLUTIONS)), folder
+
+
+def test_reference_submission_gets_full_marks(reference_run):
+    results, _ = reference_run
     assert [test["name"] for test in results["tests"]] == list(QUESTIONS)
     for test in results["tests"]:
         assert test["score"] == test["max_score"] > 0, test["output"]
@@ -103,14 +110,13 @@ def test_setup_installs_only_what_grading_uses_and_fails_loudly(autograder_zip):
     assert f'"{package.ENVIRONMENT_PREFIX}/bin/python" -m pip install' in setup
 
 
-def test_run_autograder_grades_inside_the_sandbox_and_closes_its_folders(autograder_zip,
-                                                                          tmp_path):
-    results = run_autograder(autograder_zip, tmp_path, export_layout(paths.SOLUTIONS))
+def test_run_autograder_grades_inside_the_sandbox_and_closes_its_folders(reference_run):
+    results, root = reference_run
     expected = sandbox.protections().level
     assert results["extra_data"]["sandbox"].startswith(f"sandbox level '{expected}'")
     if os.geteuid() == 0:
         for folder in ("source", "submission", "results"):
-            assert (tmp_path / "autograder" / folder).stat().st_mode & 0o007 == 0, folder
+            assert (root / "autograder" / folder).stat().st_mode & 0o007 == 0, folder
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid level needs root")
@@ -170,13 +176,13 @@ def test_loose_files_dragged_into_the_upload_are_graded(autograder_zip, tmp_path
 
 
 def test_the_output_asks_for_the_written_answers_pdf_when_it_is_missing(autograder_zip,
-                                                                        tmp_path):
+                                                                        reference_run, tmp_path):
     def with_pdf(submission):
         export_layout(paths.SOLUTIONS)(submission)
         (submission / "written_answers.pdf").write_bytes(b"%PDF-1.4\n")
     assert "no written_answers.pdf" not in run_autograder(autograder_zip, tmp_path / "a",
                                                          with_pdf)["output"]
-    output = run_autograder(autograder_zip, tmp_path / "b", export_layout(paths.SOLUTIONS))["output"]
+    output = reference_run[0]["output"]  # the export alone: no PDF
     assert "no written_answers.pdf in this upload" in output
     assert output.startswith("**Auto-graded score: 68 / 68**")
 
