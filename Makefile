@@ -22,9 +22,10 @@ $(STAMP): requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11" >&2; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	@# uv (pinned) installs the pins in seconds where pip takes minutes; pip is the fallback.
+	@# uv (pinned) installs the pins in seconds where pip takes minutes (trusting the system's
+	@# certificates, as pip does); pip is the fallback.
 	$(PY) -m pip install --quiet uv -c constraints.txt
-	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt -c constraints.txt \
+	$(VENV)/bin/uv pip install --quiet --system-certs --compile-bytecode --python $(PY) -r requirements.txt -c constraints.txt \
 	  || $(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 

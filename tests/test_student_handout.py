@@ -58,16 +58,23 @@ print("KERNEL PREFIX", notebook.cells[-1].outputs[0]["text"].strip())
 
 
 def fresh_environment(python, venv: Path, folder: Path, env: dict, *install_options) -> float:
-    """Seconds to make `venv` with `python` and install the handout's requirements.txt into it
-    (with uv where it is installed beside this Python, as `make venv` puts it; else pip)."""
-    _, seconds = timed([python, "-m", "venv", str(venv)], cwd=folder, env=env)
+    """Seconds to make `venv` with `python` and install the handout's requirements.txt into it:
+    with uv where it is installed beside this Python (as `make venv` puts it), else, or where
+    uv fails (it reaches the index otherwise than pip), with pip."""
+    start = time.monotonic()
+    timed([python, "-m", "venv", str(venv)], cwd=folder, env=env)
     new_python = str(venv / "bin" / "python")
+    requirements = [*install_options, "-r", "requirements.txt"]
     uv = Path(sys.executable).parent / "uv"
-    installer = ([str(uv), "pip", "install", "--python", new_python] if uv.exists()
-                 else [new_python, "-m", "pip", "install"])
-    _, installed = timed([*installer, "--quiet", *install_options, "-r", "requirements.txt"],
-                         cwd=folder, env=env)
-    return seconds + installed
+    if uv.exists():
+        done = subprocess.run([str(uv), "pip", "install", "--quiet", "--system-certs",
+                               "--python", new_python, *requirements], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=1200)
+        if done.returncode == 0:
+            return time.monotonic() - start
+        print(f"uv could not install the handout's requirements; pip does:\n{done.stderr[-2000:]}")
+    timed([new_python, "-m", "pip", "install", "--quiet", *requirements], cwd=folder, env=env)
+    return time.monotonic() - start
 
 
 def timed(command, cwd, env=None, timeout=1200):
