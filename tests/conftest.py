@@ -32,8 +32,7 @@ collect_ignore = ["attacks"]
 # --no-loadscope-reorder), so these start at once and the many short files fill in around them.
 LONGEST_FILES = ("test_student_handout.py", "test_gradescope_container.py", "test_gradescope.py",
                  "test_batch.py", "test_make_targets.py", "test_dropout_population.py",
-                 "test_handout_newer_pythons.py", "test_gradescope_image.py",
-                 "test_written_answers.py", "test_judge.py")
+                 "test_handout_newer_pythons.py", "test_written_answers.py", "test_judge.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -23,6 +23,7 @@ namespace by one that fails the way bubblewrap does there, so the grader finds t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -271,13 +272,20 @@ def run_in_container(autograder_zip: Path, lay_out_submission, scratch: Path, le
     return Run(results, seconds, output, peak, kills)
 
 
-def autograder_mount_point() -> bool:
-    """Make /autograder (the mount point) if missing; True if this call made it."""
+@contextlib.contextmanager
+def ready():
+    """This machine checked (NoContainer if it cannot run the container) and /autograder there
+    to mount runs on, for the runs made inside; /autograder removed after if this made it."""
+    check_machine()
     target = Path("/autograder")
-    if target.exists():
-        return False
-    target.mkdir()
-    return True
+    made = not target.exists()
+    if made:
+        target.mkdir()
+    try:
+        yield
+    finally:
+        if made:
+            target.rmdir()
 
 
 def describe(runs: dict[tuple[str, str], Run]) -> str:

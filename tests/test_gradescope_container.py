@@ -4,7 +4,10 @@ half a CPU, 10 minutes; see gradescope_container.py), at the `full` and the `uid
 Each upload must get a results.json with the partial credit it deserves, within 5 minutes: the
 reference (full marks, the speed verdict right at half a CPU), the template, a hang in one
 function, a hang in every function (the worst case for time), a function that touches 2 GiB, four processes that together exhaust the container (the
-OOM killer must take a worker, never the judge), a fork flood, and loose files.
+OOM killer must take a worker, never the judge), a fork flood, and loose files. Then, in the same
+file (the container mounts one /autograder, which only one test process may make and remove):
+the shipped setup.sh builds the image, a failing step stops it, and Dropout's own zip grades
+Dropout uploads.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from autograder import paths
+from autograder import manifest, paths
 from autograder.gradescope import package
 from autograder.build import variants
 from autograder.sandbox import reach
@@ -145,34 +149,27 @@ def uploads(folder: Path) -> dict:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Every upload at every level, CONTAINERS_AT_ONCE containers at a time, the slow first."""
-    try:
-        container.check_machine()
-    except container.NoContainer as why:
-        pytest.skip(f"cannot run Gradescope's container here: {why}")
     scratch = tmp_path_factory.mktemp("container")
-    autograder_zip = package.build_autograder_zip(scratch / "autograder.zip")
-    made_mount_point = container.autograder_mount_point()
     try:
-        cases = uploads(scratch / "uploads")
-        slowest_first = sorted(enumerate(cases.items()), key=lambda item: (
-            SLOW.index(item[1][0]) if item[1][0] in SLOW else len(SLOW)))
-        jobs = {(level, case): (lay_out, scratch / f"{level}-{index}")
-                for index, (case, lay_out) in slowest_first for level in LEVELS}
-        for _, folder in jobs.values():
-            folder.mkdir()
+        with container.ready():
+            autograder_zip = package.build_autograder_zip(scratch / "autograder.zip")
+            cases = uploads(scratch / "uploads")
+            slowest_first = sorted(enumerate(cases.items()), key=lambda item: (
+                SLOW.index(item[1][0]) if item[1][0] in SLOW else len(SLOW)))
+            jobs = {(level, case): (lay_out, scratch / f"{level}-{index}")
+                    for index, (case, lay_out) in slowest_first for level in LEVELS}
+            for _, folder in jobs.values():
+                folder.mkdir()
 
-        def run(key):
-            lay_out, folder = jobs[key]
-            return container.run_in_container(autograder_zip, lay_out, folder, key[0],
-                                              f"{key[0]}-{folder.name}")
+            def run(key):
+                lay_out, folder = jobs[key]
+                return container.run_in_container(autograder_zip, lay_out, folder, key[0],
+                                                  f"{key[0]}-{folder.name}")
 
-        with ThreadPoolExecutor(max_workers=CONTAINERS_AT_ONCE) as pool:
-            results = dict(zip(jobs, pool.map(run, jobs)))
+            with ThreadPoolExecutor(max_workers=CONTAINERS_AT_ONCE) as pool:
+                results = dict(zip(jobs, pool.map(run, jobs)))
     except container.NoContainer as why:
         pytest.skip(f"cannot run Gradescope's container here: {why}")
-    finally:
-        if made_mount_point:
-            Path("/autograder").rmdir()
     print("\n" + container.describe(results))
     return results
 
@@ -290,3 +287,65 @@ def test_loose_files_are_placed_and_graded_in_full(runs, level):
     assert run.results["score"] == FULL_MARKS, run.results["output"]
     for placed in ("layers.py as cs231n/layers.py", "fc_net.py as cs231n/classifiers/fc_net.py"):
         assert placed in run.results["output"], run.results["output"]
+
+
+# The image, and the second assignment's zip -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def machine():
+    try:
+        with container.ready():
+            yield
+    except container.NoContainer as why:
+        pytest.skip(f"cannot run Gradescope's container here: {why}")
+
+
+@pytest.fixture(scope="module")
+def batchnorm_zip(machine, tmp_path_factory):
+    """The shipped zip, built once for the tests of its setup.sh."""
+    return package.build_autograder_zip(tmp_path_factory.mktemp("zip") / "autograder.zip")
+
+
+def test_setup_sh_builds_the_image_run_autograder_grades_in(batchnorm_zip, tmp_path):
+    """setup.sh as shipped (downloads stubbed), then run_autograder on the reference: the pins
+    install with no index over the tested environment, unchanged; the image's checks pass."""
+    run = container.run_in_container(batchnorm_zip, exported(paths.SOLUTIONS), tmp_path, "full",
+                                     "setup", run_setup=True)
+    setup_log = (tmp_path / "setup.log").read_text()
+    assert run.results is not None, setup_log[-3000:] + run.output[-2000:]
+    assert run.results["score"] == FULL_MARKS, run.results["output"]
+    downloads = (tmp_path / "downloads.log").read_text()
+    assert "bubblewrap util-linux iptables" in downloads
+    assert "miniforge -b -p /root/miniforge3" in downloads
+    assert "mamba env create -f /autograder/source/environment.yml" in downloads
+    assert "No broken requirements found" in setup_log  # pip check
+    assert "Successfully installed" not in setup_log  # nothing beyond the tested pins
+
+
+def test_a_failing_setup_step_stops_the_build(batchnorm_zip, tmp_path):
+    run = container.run_in_container(batchnorm_zip, exported(paths.SOLUTIONS), tmp_path, "full",
+                                     "setup-fails", run_setup=True, extra_env={"FAIL_APT": "1"})
+    assert run.results is None  # Gradescope shows the build's error; nothing is graded
+    downloads = (tmp_path / "downloads.log").read_text()
+    assert downloads.splitlines() == ["apt-get update"]  # stopped at the first failing step
+    assert (tmp_path / "setup.log").read_text().rstrip().endswith("apt-get update")
+
+
+def test_the_dropout_zip_grades_dropout_uploads(machine, tmp_path, monkeypatch):
+    """The second assignment's own zip, in the same container: its reference gets its full
+    marks, its untouched template zero, and nothing of BatchNorm is shipped."""
+    monkeypatch.setenv("ASSIGNMENT", "dropout")
+    dropout = manifest.load("dropout")
+    autograder_zip = package.build_autograder_zip(tmp_path / "autograder.zip")
+    shipped = zipfile.ZipFile(autograder_zip).namelist()
+    assert "files/assignment/dropout/checks/__init__.py" in shipped
+    assert not [name for name in shipped if "batchnorm" in name.lower()]
+    for case, source in (("reference", dropout.solutions), ("template", dropout.template)):
+        run = container.run_in_container(autograder_zip, exported(source), tmp_path / case,
+                                         "full", f"dropout-{case}")
+        assert run.results is not None, run.output[-3000:]
+        per_question = scores(run)
+        assert set(per_question) == set(dropout.questions), per_question
+        expected = dropout.auto_points if case == "reference" else 0
+        assert run.results["score"] == expected, (case, run.results["output"][-2000:])
+        assert run.seconds < DONE_WITHIN and not run.oom_kills, (case, run.seconds, run.oom_kills)
