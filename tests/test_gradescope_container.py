@@ -242,7 +242,7 @@ def test_a_hang_costs_only_the_questions_that_call_it(runs, level):
     # may lose its gradient checks beside the two alt questions.
     assert_untouched(per_question, ("bn_forward_train", "bn_forward_test", "bn_backward",
                                     "ln_forward", "ln_backward", "fc_net_layernorm"))
-    assert "timed out after 20 s" in outputs_of(run)
+    assert "timed out after 10 s" in outputs_of(run)
 
 
 @pytest.mark.parametrize("level", LEVELS)

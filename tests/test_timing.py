@@ -36,6 +36,15 @@ def zombie():
 
 def thread():
     threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()
+
+
+def slow_backward(dout, cache, seconds=0.4):
+    time.sleep(seconds)  # an honest function slower than a call timeout divided by the calls
+    return dout, dout[0], dout[0]
+
+
+def hung_backward(dout, cache):
+    time.sleep(1000)
 '''
 
 
@@ -66,6 +75,19 @@ def test_a_fresh_worker_is_one_process_of_one_thread_and_its_time_counts(submiss
         sums, spent = timed.timed_calls(ALT, cache, 7, (8, 4), 5)
         assert sums.shape == (5, 3) and spent > 0
         assert timed.main_cpu_ns() <= timed.cpu_ns()
+
+
+def test_a_timed_request_gets_a_call_timeout_for_each_of_its_calls(submission):
+    """Five calls of 0.4 s pass with a call timeout of 1 s (2 s in all); a function that hangs
+    is stopped after five call timeouts, not waited on for ever."""
+    from autograder.grading.client import WorkerLost
+
+    with WorkerClient(submission, call_timeout=1) as client:
+        timed = TimedWorker(client)
+        sums, spent = timed.timed_calls("cs231n.helpers:slow_backward", None, 7, (8, 4), 5)
+        assert sums.shape == (5, 3)
+        with pytest.raises(WorkerLost, match="timed out after 5 s"):
+            timed.timed_calls("cs231n.helpers:hung_backward", None, 7, (8, 4), 5)
 
 
 def test_strays_are_ended_and_the_main_process_is_kept(submission):

@@ -134,12 +134,15 @@ class TimedWorker:
     def timed_calls(self, target: str | None, cache, seed: int, shape: tuple[int, int],
                     calls: int):
         """One timed request of the speed check (worker.timed_calls): its checksums, as sent,
-        and the CPU ns the worker spent on it, read here from /proc before and after."""
+        and the CPU ns the worker spent on it, read here from /proc before and after. The
+        request gets a call timeout for each of its calls (a hang is caught by an untimed call
+        first; an honest Python loop over every entry takes 1.2 s a call at half a CPU)."""
         require_procfs()
         self.client.ensure_started()
         before = self.main_cpu_ns()
-        sums = self.client.request("timed_calls", target=target, cache=cache, seed=seed,
-                                   shape=list(shape), calls=calls)
+        sums = self.client.request("timed_calls", timeout=calls * self.client.call_timeout,
+                                   target=target, cache=cache, seed=seed, shape=list(shape),
+                                   calls=calls)
         return sums, self.main_cpu_ns() - before
 
     def isolate(self) -> bool:
