@@ -1,8 +1,9 @@
 """The adversarial suite: hostile submissions gain nothing, harm nothing, leave nothing.
 
 Every attack of attack_recipes.BIG_BATCH (its code in tests/attacks/) is a submission built here
-(no committed binaries), graded in ONE batch (`make grade`'s `batch.grade_folder`, two at a time)
-together with the honest reference and the untouched template. Each test then checks three things
+(no committed binaries), graded in ONE batch (`make grade`'s `batch.grade_folder`, four at a
+time: more attacks at once than make grade runs on two cores) together with the honest reference
+and the untouched template. Each test then checks three things
 for its attack:
 
 (a) its score, per question, from grades.csv and its results.json: zero for what it did not
@@ -92,7 +93,7 @@ def world():
         before = take_before(submissions, canary)
         start = time.monotonic()
         result = batch.grade_folder(submissions, out, replace(SETTINGS, timeout=BATCH_TIMEOUT),
-                                    jobs=2, progress=False, report=False)
+                                    jobs=4, progress=False, report=False)
         world = World(intel, submissions, out, canary, result, before, time.monotonic() - start)
         look_after(world, [str(root), str(canary)], [token, forged],
                    [str(submissions), str(out), str(canary)], expected_out_files(names, out),

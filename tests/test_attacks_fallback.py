@@ -58,7 +58,7 @@ def test_fallback_without_namespaces_still_contains_loops_memory_forks_and_disk(
     start = time.monotonic()
     result = batch.grade_folder(submissions, out,
                                 replace(SETTINGS, timeout=60, questions=questions),
-                                jobs=2, progress=False, report=False)
+                                jobs=4, progress=False, report=False)
     seconds = time.monotonic() - start
     assert "'limits'" in result.sandbox, f"the batch reports {result.sandbox!r}"
     world = World(intel, submissions, out, root / "no-canary", result, before, seconds)

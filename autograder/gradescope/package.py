@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.time_limit < 120:
         parser.error("--time-limit below 120 s leaves too little to grade in (the reference "
-                     "takes about 10 s at half a CPU; a hang costs 20 s per function)")
+                     "takes about 10 s at half a CPU; a hang costs 10 s per function)")
     try:
         path = build_autograder_zip(args.output, args.visibility, args.time_limit)
     except BuildError as error:
