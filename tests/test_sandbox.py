@@ -175,6 +175,18 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="levels full and uid n
 
 # Choosing the level ---------------------------------------------------------------------------
 
+def owned_in_tmp(uid: int) -> list[str]:
+    """The entries of /tmp owned by `uid` (other tests' workers may remove theirs meanwhile)."""
+    owned = []
+    for entry in Path("/tmp").iterdir():
+        try:
+            if entry.lstat().st_uid == uid:
+                owned.append(entry.name)
+        except FileNotFoundError:
+            continue
+    return owned
+
+
 def test_root_with_bubblewrap_gets_the_full_level(level):
     if os.geteuid() != 0 or shutil.which("bwrap") is None:
         pytest.skip("the full level needs root and bwrap (make sandbox-tools installs it)")
@@ -312,7 +324,7 @@ def test_uid_level_drops_privileges_and_removes_what_it_left_in_tmp(level, probe
     assert seen == {str(private): False}
     worker.stop()
     assert_gone(process)
-    assert not any(entry.stat().st_uid == process.uid for entry in Path("/tmp").iterdir())
+    assert not owned_in_tmp(process.uid)
 
 
 @needs_root
