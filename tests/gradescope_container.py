@@ -4,8 +4,7 @@
 exactly as shipped (no environment variable, no PATH of ours) inside:
 
 - a cgroup of Gradescope's default size: 768 MB of memory, a CPU quota of 50 ms per 100 ms
-  (v1 here; v2 where that is what the machine mounts), and a 10-minute wall limit; on a busy
-  machine it yields to the suite's other tests (a quarter of their CPU weight);
+  (v1 here; v2 where that is what the machine mounts), and a 10-minute wall limit;
 - a private mount namespace where /root is a fresh 0700 tmpfs, as in a new image, and the Python
   environment lies where setup.sh puts it (/root/miniforge3/envs/otter-env): a self-contained
   CPython 3.11 install (the one the project's .venv was made from) with the project's pinned
@@ -37,11 +36,6 @@ from pathlib import Path
 
 MEMORY_BYTES = 768 * 2**20
 CPU_QUOTA_US, CPU_PERIOD_US = 50_000, 100_000
-# Where the machine is busy, a container yields to the test suite's other processes: a quarter
-# of their weight (v1 cpu.shares 256 of 1024, v2 cpu.weight 25 of 100). The quota above still
-# caps it at half a CPU; on an idle machine it gets exactly that. The hanging uploads spin until
-# their call timeouts (wall clock) whatever CPU they get, so the suite loses less to them.
-CPU_SHARES_V1, CPU_WEIGHT_V2 = 256, 25
 WALL_SECONDS = 600
 ENVIRONMENT = Path("/root/miniforge3/envs/otter-env")
 CGROUP = Path("/sys/fs/cgroup")
@@ -87,13 +81,11 @@ class Cgroup:
                 self._write("memory.max", MEMORY_BYTES)
                 self._write("memory.swap.max", 0, optional=True)
                 (self.folders[0] / "cpu.max").write_text(f"{CPU_QUOTA_US} {CPU_PERIOD_US}")
-                (self.folders[0] / "cpu.weight").write_text(str(CPU_WEIGHT_V2))
             else:
                 self._write("memory.limit_in_bytes", MEMORY_BYTES)
                 self._write("memory.memsw.limit_in_bytes", MEMORY_BYTES, optional=True)
                 (self.folders[1] / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
                 (self.folders[1] / "cpu.cfs_quota_us").write_text(str(CPU_QUOTA_US))
-                (self.folders[1] / "cpu.shares").write_text(str(CPU_SHARES_V1))
         except OSError as error:
             self.__exit__()
             raise NoContainer(f"cannot make a cgroup of Gradescope's size: {error}") from error
