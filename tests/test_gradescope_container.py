@@ -147,27 +147,41 @@ def uploads(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Every upload at every level, CONTAINERS_AT_ONCE containers at a time, the slow first."""
-    scratch = tmp_path_factory.mktemp("container")
+def machine():
+    """This machine checked and /autograder ready for the whole file (gradescope_container.ready)."""
     try:
         with container.ready():
-            autograder_zip = package.build_autograder_zip(scratch / "autograder.zip")
-            cases = uploads(scratch / "uploads")
-            slowest_first = sorted(enumerate(cases.items()), key=lambda item: (
-                SLOW.index(item[1][0]) if item[1][0] in SLOW else len(SLOW)))
-            jobs = {(level, case): (lay_out, scratch / f"{level}-{index}")
-                    for index, (case, lay_out) in slowest_first for level in LEVELS}
-            for _, folder in jobs.values():
-                folder.mkdir()
+            yield
+    except container.NoContainer as why:
+        pytest.skip(f"cannot run Gradescope's container here: {why}")
 
-            def run(key):
-                lay_out, folder = jobs[key]
-                return container.run_in_container(autograder_zip, lay_out, folder, key[0],
-                                                  f"{key[0]}-{folder.name}")
 
-            with ThreadPoolExecutor(max_workers=CONTAINERS_AT_ONCE) as pool:
-                results = dict(zip(jobs, pool.map(run, jobs)))
+@pytest.fixture(scope="module")
+def batchnorm_zip(machine, tmp_path_factory):
+    """The shipped zip, built once for the whole file."""
+    return package.build_autograder_zip(tmp_path_factory.mktemp("zip") / "autograder.zip")
+
+
+@pytest.fixture(scope="module")
+def runs(batchnorm_zip, tmp_path_factory):
+    """Every upload at every level, CONTAINERS_AT_ONCE containers at a time, the slow first."""
+    scratch = tmp_path_factory.mktemp("container")
+    cases = uploads(scratch / "uploads")
+    slowest_first = sorted(enumerate(cases.items()), key=lambda item: (
+        SLOW.index(item[1][0]) if item[1][0] in SLOW else len(SLOW)))
+    jobs = {(level, case): (lay_out, scratch / f"{level}-{index}")
+            for index, (case, lay_out) in slowest_first for level in LEVELS}
+    for _, folder in jobs.values():
+        folder.mkdir()
+
+    def run(key):
+        lay_out, folder = jobs[key]
+        return container.run_in_container(batchnorm_zip, lay_out, folder, key[0],
+                                          f"{key[0]}-{folder.name}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=CONTAINERS_AT_ONCE) as pool:
+            results = dict(zip(jobs, pool.map(run, jobs)))
     except container.NoContainer as why:
         pytest.skip(f"cannot run Gradescope's container here: {why}")
     print("\n" + container.describe(results))
@@ -290,21 +304,6 @@ def test_loose_files_are_placed_and_graded_in_full(runs, level):
 
 
 # The image, and the second assignment's zip -----------------------------------------------
-
-@pytest.fixture(scope="module")
-def machine():
-    try:
-        with container.ready():
-            yield
-    except container.NoContainer as why:
-        pytest.skip(f"cannot run Gradescope's container here: {why}")
-
-
-@pytest.fixture(scope="module")
-def batchnorm_zip(machine, tmp_path_factory):
-    """The shipped zip, built once for the tests of its setup.sh."""
-    return package.build_autograder_zip(tmp_path_factory.mktemp("zip") / "autograder.zip")
-
 
 def test_setup_sh_builds_the_image_run_autograder_grades_in(batchnorm_zip, tmp_path):
     """setup.sh as shipped (downloads stubbed), then run_autograder on the reference: the pins
