@@ -17,13 +17,3 @@ The flow, one sub-package per step:
 - `gradescope/`: the autograder zip and its entry point in Gradescope's container;
 - `measure/`: the throughput benchmark.
 """
-
-import sys
-
-# jsonschema (under nbformat and otter) imports rfc3987_syntax where it is installed (the
-# students' Jupyter stack brings it), which compiles 38 grammars: 3 s in every process that
-# imports nbformat or otter. Nothing here validates IRIs, the one thing it is for, and
-# Gradescope's image does not have it: no process of the engine loads it (the import then fails,
-# which jsonschema expects). `python -m autograder.build.otter_command` runs otter's own commands
-# the same way.
-sys.modules.setdefault("rfc3987_syntax", None)

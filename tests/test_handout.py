@@ -139,6 +139,16 @@ def test_the_handout_carries_its_readme_and_requirements():
                for name, version in pinned.items())
 
 
+def test_no_pin_makes_importing_otter_compile_grammars():
+    """jsonschema from 4.25 on brings rfc3987-syntax through the Jupyter stack's extras: 3 s of
+    grammar compiling wherever nbformat or otter is imported (each kernel of a student's)."""
+    pinned = handout.pinned(paths.STUDENT_TEMPLATE / "requirements.txt")
+    assert "rfc3987-syntax" not in pinned and "lark" not in pinned, (
+        "the handout pins rfc3987-syntax (or its lark): keep jsonschema below 4.25 in "
+        "constraints.txt and run make assign")
+    assert "rfc3987-syntax" not in pins.pins(paths.ROOT / "constraints.txt")
+
+
 def test_requirements_close_over_dependencies_and_extras(tmp_path):
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("# header\nA==1\nb_pkg==2\nC==3\nd==4\ne==5\n")
