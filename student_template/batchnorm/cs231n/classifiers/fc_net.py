@@ -148,8 +148,9 @@ class FullyConnectedNet:
             return scores
 
         loss, dscores = softmax_loss(scores, y)
-        weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]
-        loss += 0.5 * self.reg * sum(np.sum(W * W) for W in weights)
+        if self.reg:  # (the sum costs a pass over every weight)
+            weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]
+            loss += 0.5 * self.reg * sum(np.sum(W * W) for W in weights)
 
         grads = {}
         dhidden, dW, grads[f"b{L}"] = affine_backward(dscores, out_cache)
