@@ -57,12 +57,15 @@ print("KERNEL PREFIX", notebook.cells[-1].outputs[0]["text"].strip())
 '''
 
 
-def fresh_environment(python, venv: Path, folder: Path, env: dict, *install_options) -> float:
+def fresh_environment(python, venv: Path, folder: Path, env: dict, *install_options,
+                      pip: bool = True) -> float:
     """Seconds to make `venv` with `python` and install the handout's requirements.txt into it:
     with uv where it is installed beside this Python (as `make venv` puts it), else, or where
-    uv fails (it reaches the index otherwise than pip), with pip."""
+    uv fails (it reaches the index otherwise than pip), with pip. `pip=False`: the environment
+    gets pip only if pip must install (ensurepip costs 6 s of CPU)."""
     start = time.monotonic()
-    timed([python, "-m", "venv", str(venv)], cwd=folder, env=env)
+    timed([python, "-m", "venv", *([] if pip else ["--without-pip"]), str(venv)], cwd=folder,
+          env=env)
     new_python = str(venv / "bin" / "python")
     requirements = [*install_options, "-r", "requirements.txt"]
     uv = Path(sys.executable).parent / "uv"
@@ -73,6 +76,8 @@ def fresh_environment(python, venv: Path, folder: Path, env: dict, *install_opti
         if done.returncode == 0:
             return time.monotonic() - start
         print(f"uv could not install the handout's requirements; pip does:\n{done.stderr[-2000:]}")
+    if not pip:
+        timed([new_python, "-m", "ensurepip"], cwd=folder, env=env)
     timed([new_python, "-m", "pip", "install", "--quiet", *requirements], cwd=folder, env=env)
     return time.monotonic() - start
 
