@@ -228,6 +228,9 @@ def test_adam_gives_the_textbook_formulas_numbers_exactly():
             assert np.array_equal(actual_w, expected_w)
             assert np.array_equal(config["m"], m) and np.array_equal(config["v"], v)
         assert config["t"] == t
+    # A state that gives m alone gets its v made, as setdefault did.
+    next_w, config = optim.adam(w, np.ones_like(w), {"m": np.zeros_like(w)})
+    assert np.array_equal(config["v"], (1 - 0.999) * np.ones_like(w))
 
 
 def test_the_loss_without_regularization_is_the_data_loss_and_with_it_adds_the_weights():

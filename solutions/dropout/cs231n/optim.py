@@ -88,8 +88,9 @@ def adam(w, dw, config=None):
     config.setdefault("beta1", 0.9)
     config.setdefault("beta2", 0.999)
     config.setdefault("epsilon", 1e-8)
-    if "m" not in config:  # (setdefault would build the zeros at every step)
-        config["m"], config["v"] = np.zeros_like(w), np.zeros_like(w)
+    for moment in ("m", "v"):  # (setdefault would build the zeros at every step)
+        if moment not in config:
+            config[moment] = np.zeros_like(w)
     config.setdefault("t", 0)
 
     beta1, beta2 = config["beta1"], config["beta2"]
