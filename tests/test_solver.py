@@ -207,24 +207,28 @@ def test_update_rule_defaults_and_first_steps():
     np.testing.assert_allclose(next_w, -1e-3 * np.sign(dw), rtol=1e-6)
 
 
-def test_adam_gives_the_textbook_formulas_numbers_exactly():
-    """The moments are updated in place (no new arrays each step): bit for bit the numbers of
-    m = beta1 * m + (1 - beta1) * dw, v = beta2 * v + (1 - beta2) * dw**2 and the corrected step,
-    over several steps, from zero state and from a given one."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_gives_the_textbook_formulas_numbers_exactly(dtype):
+    """The intermediate results are written into a few arrays in place (no new array per
+    operation): bit for bit the numbers of m = beta1 * m + (1 - beta1) * dw,
+    v = beta2 * v + (1 - beta2) * dw**2 and the corrected step, in the parameters' dtype (the
+    notebook's nets are float32), over several steps, from zero state and from a given one."""
     rng = np.random.RandomState(231)
-    w = rng.randn(6, 5)
-    for start in ({}, {"m": rng.randn(6, 5), "v": rng.rand(6, 5), "t": 4}):
+    w = rng.randn(6, 5).astype(dtype)
+    for start in ({}, {"m": rng.randn(6, 5).astype(dtype), "v": rng.rand(6, 5).astype(dtype),
+                       "t": 4}):
         config = {key: value.copy() if isinstance(value, np.ndarray) else value
                   for key, value in start.items()}
         m, v, t = start.get("m", np.zeros_like(w)), start.get("v", np.zeros_like(w)), start.get("t", 0)
         expected_w = actual_w = w
         for _ in range(5):
-            dw = rng.randn(6, 5)
+            dw = rng.randn(6, 5).astype(dtype)
             actual_w, config = optim.adam(actual_w, dw, config)
             t += 1
             m = 0.9 * m + (1 - 0.9) * dw
             v = 0.999 * v + (1 - 0.999) * dw**2
             expected_w = expected_w - 1e-3 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+            assert actual_w.dtype == expected_w.dtype == dtype
             assert np.array_equal(actual_w, expected_w)
             assert np.array_equal(config["m"], m) and np.array_equal(config["v"], v)
         assert config["t"] == t
@@ -234,15 +238,22 @@ def test_adam_gives_the_textbook_formulas_numbers_exactly():
 
 
 def test_the_loss_without_regularization_is_the_data_loss_and_with_it_adds_the_weights():
-    """reg=0 skips the weights' sum: the loss is softmax_loss of the scores, to the bit; reg > 0
-    adds 0.5 * reg * (the sum of every squared weight)."""
+    """reg=0 skips the weights' sum and their gradient's term: the loss is softmax_loss of the
+    scores, to the bit; reg > 0 adds 0.5 * reg * (the sum of every squared weight) to the loss
+    and exactly reg * W to each weight's gradient (the other gradients unchanged)."""
     from cs231n.layers import softmax_loss
 
     np.random.seed(0)
     X, y = np.random.randn(4, 7), np.array([0, 2, 1, 2])
     model = FullyConnectedNet([6, 5], input_dim=7, num_classes=3, reg=0.0, weight_scale=0.1)
     data_loss = softmax_loss(model.loss(X), y)[0]
-    assert model.loss(X, y)[0] == data_loss
+    loss, data_grads = model.loss(X, y)
+    assert loss == data_loss
     model.reg = 0.3
     squares = sum(np.sum(model.params[f"W{layer}"] ** 2) for layer in (1, 2, 3))
-    assert model.loss(X, y)[0] == pytest.approx(data_loss + 0.5 * 0.3 * squares, rel=1e-12)
+    loss, grads = model.loss(X, y)
+    assert loss == pytest.approx(data_loss + 0.5 * 0.3 * squares, rel=1e-12)
+    for name, grad in grads.items():
+        weight = name.startswith("W")
+        expected = data_grads[name] + 0.3 * model.params[name] if weight else data_grads[name]
+        assert np.array_equal(grad, expected), name

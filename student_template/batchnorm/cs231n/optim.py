@@ -93,18 +93,30 @@ def adam(w, dw, config=None):
             config[moment] = np.zeros_like(w)
     config.setdefault("t", 0)
 
-    beta1, beta2 = config["beta1"], config["beta2"]
     config["t"] += 1
     t = config["t"]
-    # m = beta1 * m + (1 - beta1) * dw, and the same for v, updated in place: the same numbers
-    # without two new arrays the size of w at every step (the notebook's experiments train faster).
+    # The textbook's formulas, operation for operation and in the arrays' own dtype (the same
+    # numbers to the bit), with the intermediate results written into a few arrays in place:
+    # w is as large as the input layer's weights, and the notebook trains for thousands of steps.
+    #   m = beta1 * m + (1 - beta1) * dw
+    #   v = beta2 * v + (1 - beta2) * dw**2
+    #   next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+    # where m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) undo the bias of both
+    # averages starting at zero.
+    beta1, beta2 = float(config["beta1"]), float(config["beta2"])
     m, v = config["m"], config["v"]
+    scaled = np.multiply(dw, 1 - beta1)
     m *= beta1
-    m += (1 - beta1) * dw
+    m += scaled
+    np.multiply(dw, dw, out=scaled)
+    scaled *= 1 - beta2
     v *= beta2
-    v += (1 - beta2) * dw**2
-    # Both averages start at zero; dividing by (1 - beta**t) removes that bias in early steps.
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    v += scaled
+    update = np.divide(m, 1 - beta1**t)  # m_hat, then the whole step
+    root = np.divide(v, 1 - beta2**t)  # v_hat, then its root plus epsilon
+    np.sqrt(root, out=root)
+    root += float(config["epsilon"])
+    update *= float(config["learning_rate"])
+    update /= root
+    next_w = w - update
     return next_w, config
