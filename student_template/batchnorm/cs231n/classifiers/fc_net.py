@@ -152,8 +152,11 @@ class FullyConnectedNet:
             weights = [self.params[f"W{layer}"] for layer in range(1, L + 1)]
             loss += 0.5 * self.reg * sum(np.sum(W * W) for W in weights)
 
+        # (With reg 0 the weights' gradients are affine_backward's as they are: adding 0 * W
+        # would cost two passes over every weight at every training step.)
         grads = {}
-        dhidden, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, out_cache)
+        dhidden, dW, grads[f"b{L}"] = affine_backward(dscores, out_cache)
+        grads[f"W{L}"] = dW + self.reg * self.params[f"W{L}"] if self.reg else dW
         for layer in range(L - 1, 0, -1):
             fc_cache, norm_cache, relu_cache, dropout_cache = caches[layer - 1]
             if self.use_dropout:
@@ -163,10 +166,8 @@ class FullyConnectedNet:
                 dhidden, grads[f"gamma{layer}"], grads[f"beta{layer}"] = self._normalize_backward(
                     dhidden, norm_cache
                 )
-            dhidden, grads[f"W{layer}"], grads[f"b{layer}"] = affine_backward(dhidden, fc_cache)
-        if self.reg:  # the regularization's gradient (two more passes over every weight)
-            for layer in range(1, L + 1):
-                grads[f"W{layer}"] += self.reg * self.params[f"W{layer}"]
+            dhidden, dW, grads[f"b{layer}"] = affine_backward(dhidden, fc_cache)
+            grads[f"W{layer}"] = dW + self.reg * self.params[f"W{layer}"] if self.reg else dW
 
         return loss, grads
 
