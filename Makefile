@@ -32,8 +32,8 @@ $(STAMP): requirements.txt constraints.txt
 
 assign: template solutions handout ## Regenerate student_template/<name>/ and solutions/<name>/ from assignment/ (ASSIGNMENT=<name>), run the solutions
 
-template: $(STAMP) ## Regenerate student_template/<name>/ and solutions/<name>/ (an executed notebook stays when only its outputs differ)
-	$(PY) -m autograder.build.assemble --assignment $(ASSIGNMENT)
+template: $(STAMP) ## Regenerate student_template/<name>/ and solutions/<name>/ unless their stamp says nothing changed (FORCE=1: always; an executed notebook stays when only its outputs differ)
+	$(PY) -m autograder.build.assemble --assignment $(ASSIGNMENT) $(if $(FORCE),--force)
 
 solutions: $(STAMP) template ## Execute the solved notebook in solutions/ when its sources changed (FORCE=1: always)
 	$(PY) -m autograder.build.notebooks $(if $(FORCE),,--if-stale) solutions/$(ASSIGNMENT)
@@ -63,9 +63,11 @@ pdf: $(STAMP) pdf-tools ## Render a notebook's written answers: make pdf NOTEBOO
 	@test -n "$(NOTEBOOK)" -a -n "$(PDF)" || { echo "usage: make pdf NOTEBOOK=<ipynb> PDF=<file>" >&2; exit 2; }
 	$(PY) -m autograder.build.written_answers "$(NOTEBOOK)" "$(PDF)"
 
+# The suite writes bytecode as Python does by default, whatever PYTHONDONTWRITEBYTECODE says: with
+# it, every process compiled the project's modules again, and every pytest process the tests.
 test: $(STAMP) sandbox-tools pdf-tools ## Run the test suite: test files in parallel, longest first (TEST_JOBS=4), then the attack tests alone
-	$(PY) -m pytest -n $(or $(TEST_JOBS),4) --dist loadfile --no-loadscope-reorder -m "not alone" tests
-	$(PY) -m pytest -m alone tests
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(or $(TEST_JOBS),4) --dist loadfile --no-loadscope-reorder -m "not alone" tests
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -m alone tests
 
 bench: $(STAMP) ## Run the assignment's own bench (batchnorm: calibrate the speed question on its population of alts, in four conditions; GRADINGS=9)
 	$(PY) -m autograder.manifest run bench --gradings $(or $(GRADINGS),9)

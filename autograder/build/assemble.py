@@ -17,7 +17,8 @@ written answers' PDF with it) and `autograder/build/handout.py` (the first cell'
 the export cell), since the handout has no `autograder` package, and `requirements.txt`: the
 student-side packages, closed over their dependencies and pinned as `constraints.txt` pins them.
 The student template also gets the handout's README (`assignment/<name>/README.md`). An executed
-solutions notebook is kept when only execution distinguishes it from the fresh build.
+solutions notebook is kept when only execution distinguishes it from the fresh build. A build
+whose stamp (built_from.py) says nothing changed on either side is skipped (`--force` builds).
 
 otter assign strips notebook cells only, so the `.py` solution regions are handled by
 regions.py. Each build step is a small function that can be tested on its own.
@@ -35,7 +36,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import manifest, paths
-from autograder.build import notebooks, otter_command, pins
+from autograder.build import built_from, notebooks, otter_command, pins
 from autograder.build.regions import BuildError, make_solution_source, make_template_source
 
 
@@ -214,11 +215,16 @@ def assemble(destination: Path, notebook: Path, tests_dir: Path, package_transfo
     write_package(assignment.package_source, destination / assignment.package, transform)
 
 
+def generated_folders(assignment: manifest.Manifest, root: Path = paths.ROOT) -> tuple[Path, Path]:
+    """`student_template/<name>/` and `solutions/<name>/` under `root`."""
+    return root / "student_template" / assignment.name, root / "solutions" / assignment.name
+
+
 def build(assignment: manifest.Manifest, root: Path = paths.ROOT) -> tuple[Path, Path]:
     """Regenerate `student_template/<name>/` and `solutions/<name>/` under `root` from the
-    assignment's folder and the course's package; return them."""
-    template = root / "student_template" / assignment.name
-    solutions = root / "solutions" / assignment.name
+    assignment's folder and the course's package, with the stamp of what they were built from
+    (built_from.py); return them."""
+    template, solutions = generated_folders(assignment, root)
     with tempfile.TemporaryDirectory(prefix="otter-assign-") as scratch:
         master = master_with_points(assignment, Path(scratch))
         student, autograder = run_otter_assign(master, Path(scratch) / "dist")
@@ -229,6 +235,7 @@ def build(assignment: manifest.Manifest, root: Path = paths.ROOT) -> tuple[Path,
         assemble(solutions, autograder / assignment.notebook, public_tests,
                  make_solution_source, assignment, [drop_answer_prompts],
                  requirements=requirements)
+    built_from.write(assignment, template, solutions)
     return template, solutions
 
 
@@ -261,14 +268,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write student_template/ and solutions/ (default: the repo)")
     parser.add_argument("--handout", type=Path,
                         help="also zip student_template/<name>/ to this file for students")
+    parser.add_argument("--force", action="store_true",
+                        help="build even when the folders' stamp says they are up to date")
     args = parser.parse_args(argv)
     try:
         assignment = manifest.load(args.assignment) if args.assignment else manifest.current()
-        template, solutions = build(assignment, args.root)
+        template, solutions = generated_folders(assignment, args.root)
+        if not args.force and built_from.is_current(assignment, template, solutions):
+            print(f"{template} and {solutions} are up to date (built from the sources of now)")
+        else:
+            build(assignment, args.root)
+            print(f"wrote {template} and {solutions}")
     except (BuildError, manifest.ManifestError) as error:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {template} and {solutions}")
     if args.handout:
         zip_folder(template, args.handout, assignment.handout_folder)
         print(f"wrote {args.handout}")

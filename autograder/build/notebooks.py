@@ -26,7 +26,8 @@ from nbclient.exceptions import CellExecutionError
 from autograder import manifest, paths
 
 # Written by the notebook when it runs, never read by it: not part of what it is executed from.
-NOT_INPUTS = ("__pycache__", ".ipynb_checkpoints", ".OTTER_LOG", ".zip", ".pdf")
+# Nor is the build's stamp (built_from.py), which changes when the folder's other files do.
+NOT_INPUTS = ("__pycache__", ".ipynb_checkpoints", ".OTTER_LOG", ".zip", ".pdf", ".built-from")
 
 
 def comparable(notebook: dict) -> dict:
