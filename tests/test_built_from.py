@@ -4,20 +4,15 @@ hand or a source edited builds again, executing the solved notebook changes noth
 always builds."""
 
 import json
-import os
-import subprocess
 
 import tiny_assignment as tiny
+from test_new_assignment import make
 
 WROTE, UP_TO_DATE = "wrote ", "are up to date"
 
 
-def make_template(root, *variables):
-    command = ["make", "--no-print-directory", "-C", str(root), "template", *variables]
-    env = {key: value for key, value in os.environ.items() if key != "ASSIGNMENT"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+def make_template(root, **variables):
+    return make(root, "template", **variables)
 
 
 def test_make_template_builds_only_when_a_source_or_a_generated_file_changed(tmp_path):
@@ -52,4 +47,4 @@ def test_make_template_builds_only_when_a_source_or_a_generated_file_changed(tmp
     assert "return x * x  # squared" in solution.read_text()
     assert UP_TO_DATE in make_template(root)
 
-    assert WROTE in make_template(root, "FORCE=1")
+    assert WROTE in make_template(root, FORCE=1)
