@@ -207,12 +207,16 @@ def test_update_rule_defaults_and_first_steps():
     np.testing.assert_allclose(next_w, -1e-3 * np.sign(dw), rtol=1e-6)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_adam_gives_the_textbook_formulas_numbers_exactly(dtype):
-    """The intermediate results are written into a few arrays in place (no new array per
-    operation): bit for bit the numbers of m = beta1 * m + (1 - beta1) * dw,
+@pytest.mark.parametrize("dtype, gradient_dtype", [(np.float64, np.float64),
+                                                   (np.float32, np.float32),
+                                                   (np.float64, np.float32)])
+def test_adam_gives_the_textbook_formulas_numbers_exactly(dtype, gradient_dtype):
+    """The intermediate results are written in place into scratch arrays kept in the config (no
+    new array per operation): bit for bit the numbers of m = beta1 * m + (1 - beta1) * dw,
     v = beta2 * v + (1 - beta2) * dw**2 and the corrected step, in the parameters' dtype (the
-    notebook's nets are float32), over several steps, from zero state and from a given one."""
+    notebook's nets are float32), also where the gradient's dtype is not the parameters' (its
+    scaled copy then has an array of its own), over several steps, from zero state and from a
+    given one."""
     rng = np.random.RandomState(231)
     w = rng.randn(6, 5).astype(dtype)
     for start in ({}, {"m": rng.randn(6, 5).astype(dtype), "v": rng.rand(6, 5).astype(dtype),
@@ -222,7 +226,7 @@ def test_adam_gives_the_textbook_formulas_numbers_exactly(dtype):
         m, v, t = start.get("m", np.zeros_like(w)), start.get("v", np.zeros_like(w)), start.get("t", 0)
         expected_w = actual_w = w
         for _ in range(5):
-            dw = rng.randn(6, 5).astype(dtype)
+            dw = rng.randn(6, 5).astype(gradient_dtype)
             actual_w, config = optim.adam(actual_w, dw, config)
             t += 1
             m = 0.9 * m + (1 - 0.9) * dw

@@ -96,8 +96,10 @@ def adam(w, dw, config=None):
     config["t"] += 1
     t = config["t"]
     # The textbook's formulas, operation for operation and in the arrays' own dtype (the same
-    # numbers to the bit), with the intermediate results written into a few arrays in place:
-    # w is as large as the input layer's weights, and the notebook trains for thousands of steps.
+    # numbers to the bit), with the intermediate results written in place into scratch arrays
+    # the config keeps between steps: w is as large as the input layer's weights, and the
+    # notebook trains for thousands of steps, where a new array per operation costs more than
+    # the operation.
     #   m = beta1 * m + (1 - beta1) * dw
     #   v = beta2 * v + (1 - beta2) * dw**2
     #   next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
@@ -105,18 +107,31 @@ def adam(w, dw, config=None):
     # averages starting at zero.
     beta1, beta2 = float(config["beta1"]), float(config["beta2"])
     m, v = config["m"], config["v"]
-    scaled = np.multiply(dw, 1 - beta1)
+    scaled, root, step = _scratch(config, dw, v, m)
+    np.multiply(dw, 1 - beta1, out=scaled)
     m *= beta1
     m += scaled
     np.multiply(dw, dw, out=scaled)
     scaled *= 1 - beta2
     v *= beta2
     v += scaled
-    update = np.divide(m, 1 - beta1**t)  # m_hat, then the whole step
-    root = np.divide(v, 1 - beta2**t)  # v_hat, then its root plus epsilon
+    np.divide(v, 1 - beta2**t, out=root)  # v_hat, then its root plus epsilon
     np.sqrt(root, out=root)
     root += float(config["epsilon"])
-    update *= float(config["learning_rate"])
-    update /= root
-    next_w = w - update
+    np.divide(m, 1 - beta1**t, out=step)  # m_hat, then the whole step
+    step *= float(config["learning_rate"])
+    step /= root
+    next_w = w - step
     return next_w, config
+
+
+def _scratch(config, dw, v, m):
+    """Arrays for adam's intermediate results, kept in config: the scaled gradient (dw's dtype),
+    the root (v's) and the step (m's), the first and second one array when their dtypes agree.
+    Made again when a shape or dtype differs from what they were made for."""
+    wanted = ((dw.shape, dw.dtype), (v.shape, v.dtype), (m.shape, m.dtype))
+    if config.get("scratch_for") != wanted:
+        root, step = np.empty_like(v), np.empty_like(m)
+        scaled = root if dw.dtype == v.dtype else np.empty_like(dw)
+        config["scratch"], config["scratch_for"] = (scaled, root, step), wanted
+    return config["scratch"]
