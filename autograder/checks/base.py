@@ -175,24 +175,31 @@ class Context:
     # Student functions that timed out once, with why: later checks do not call them again, so a
     # hang costs the checks that need that function, and the time of one call timeout.
     hung: dict[str, str] = field(default_factory=dict)
+    # Those of them that are module functions, by call target ("package.module:function"): every
+    # worker started after the hang has them retired (Worker.op_retire), so that other student
+    # code calling one (a net's loss calling a layer) fails at once instead of hanging again.
+    retire: dict[str, str] = field(default_factory=dict)
+    retired_in: int = 0  # the worker start that has them retired
 
     def call(self, target, *args, what: str | None = None, **kwargs):
         """Call student code; its exceptions and crashes become the check's verdict."""
         name = what or target.split(":")[-1]
-        with self.student_code(name):
+        with self.student_code(name, target):
             return self.worker.call(target, *args, **kwargs)
 
     def request(self, what: str, op: str, **fields):
-        with self.student_code(what):
+        with self.student_code(what, fields.get("target")):
             return self.worker.request(op, **fields)
 
     @contextlib.contextmanager
-    def student_code(self, name: str):
-        """Run a request that executes student function `name`: StudentError and WorkerLost
-        become CheckFailed, and a function that timed out once is not called again."""
+    def student_code(self, name: str, target=None):
+        """Run a request that executes student function `name` (`target`: what it calls, when
+        known): StudentError and WorkerLost become CheckFailed, and a function that timed out
+        once is not called again."""
         if name in self.hung:
             raise CheckFailed(f"{name} was not called again: {self.hung[name]}")
         try:
+            self.retire_hung_functions()
             yield
         except StudentError as error:
             if error.type == "MemoryError":
@@ -206,10 +213,28 @@ class Context:
                 raise OutOfTime(str(lost)) from None
             if lost.timed_out:
                 self.hung[name] = f"it {lost} on an earlier call"
+                if is_module_function(target) and target.partition(":")[2] == name:
+                    # (Only under its own name: a net hung as "FullyConnectedNet(normalization=
+                    # 'batchnorm')" must not cost the layernorm net, which calls the same class.)
+                    self.retire[target] = self.hung[name]
             raise CheckFailed(f"{name}: {lost}") from None
+
+    def retire_hung_functions(self) -> None:
+        """Retire the hung module functions in the worker, if it started since they were."""
+        if not self.retire or self.worker.out_of_time():
+            return
+        self.worker.ensure_started()
+        if self.worker.starts != self.retired_in:
+            self.worker.request("retire", functions=self.retire)
+            self.retired_in = self.worker.starts
 
     def out_of_time(self) -> bool:
         return self.worker.out_of_time()
+
+
+def is_module_function(target) -> bool:
+    """Whether a call target names something at a module's top level ("package.module:name")."""
+    return isinstance(target, str) and ":" in target and "." not in target.partition(":")[2]
 
 
 def describe_error(name: str, error: StudentError) -> str:

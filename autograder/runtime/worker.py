@@ -18,6 +18,7 @@ import os
 import resource
 import sys
 import traceback
+import types
 
 sys.dont_write_bytecode = True  # never write __pycache__ into a submission
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,6 +73,17 @@ def timed_calls(function, cache, seed, shape, calls):
 def stand_in(dout, cache):
     """What the overhead measurement calls instead of alt: no work, results of alt's shapes."""
     return dout, dout[0], dout[1]
+
+
+class NotCalledAgain(Exception):
+    """Raised by a retired function (see Worker.op_retire)."""
+
+
+def not_called_again(name, why):
+    def retired(*args, **kwargs):
+        raise NotCalledAgain(f"{name} was not called again: {why}")
+    retired.__name__ = retired.__qualname__ = name
+    return retired
 
 
 class Worker:
@@ -184,6 +196,28 @@ class Worker:
         import resource
 
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+        return None
+
+    def op_retire(self, request):
+        """Replace each function of {"package.module:function": why} by a stub that raises
+        NotCalledAgain at once, wherever the package's loaded modules hold it (a module that
+        imports it later gets the stub too): a hung function reached through other student code,
+        a net's loss calling a layer, fails at once instead of hanging again."""
+        for spec, why in request["functions"].items():
+            function = self.target(spec)
+            if not isinstance(function, types.FunctionType):
+                continue  # a class or a callable object is shared by other uses: left alone
+            stub = not_called_again(spec.partition(":")[2], why)
+            for name, module in list(sys.modules.items()):
+                if name != PACKAGE and not name.startswith(PACKAGE + "."):
+                    continue
+                try:
+                    attributes = list(vars(module).items())
+                except TypeError:  # not a module (something put there by student code)
+                    continue
+                for attribute, value in attributes:
+                    if value is function:
+                        setattr(module, attribute, stub)
         return None
 
     def op_numeric_gradient(self, request):
