@@ -214,8 +214,8 @@ class Context:
             if lost.timed_out:
                 self.hung[name] = f"it {lost} on an earlier call"
                 if is_module_function(target) and target.partition(":")[2] == name:
-                    # (Only under its own name: a net hung as "FullyConnectedNet(normalization=
-                    # 'batchnorm')" must not cost the layernorm net, which calls the same class.)
+                    # (Only under its own name: a model class called under a name that says
+                    # how it was configured must not cost its other configurations.)
                     self.retire[target] = self.hung[name]
             raise CheckFailed(f"{name}: {lost}") from None
 
