@@ -26,8 +26,12 @@ $(STAMP): requirements.txt constraints.txt
 	@# certificates, as pip does); pip is the fallback. (The environment keeps its pip: the
 	@# Gradescope container test mounts it as the image's environment, whose setup.sh runs pip.)
 	$(PY) -m pip install --quiet uv -c constraints.txt
-	$(VENV)/bin/uv pip install --quiet --system-certs --compile-bytecode --python $(PY) -r requirements.txt -c constraints.txt \
-	  || $(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(VENV)/bin/uv pip install --quiet --system-certs --python $(PY) -r requirements.txt -c constraints.txt \
+	  || $(PY) -m pip install --quiet --no-compile -r requirements.txt -c constraints.txt
+	@# Bytecode now, as pip would write it (the graders' children and sandboxed workers never
+	@# write any), for every module but the packages' own test suites: half the source, never
+	@# imported (18 s instead of 22 on two cores).
+	$(PY) -m compileall -q -j 0 -x '[/\\]tests?[/\\]' "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 assign: template solutions handout ## Regenerate student_template/<name>/ and solutions/<name>/ from assignment/ (ASSIGNMENT=<name>), run the solutions
