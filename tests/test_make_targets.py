@@ -1,5 +1,5 @@
 """Every target that builds things leaves the committed files as they are: run them in a fresh
-clone of the repository and ask git."""
+clone of the repository and ask git. The demos `make grade` graded there are checked too."""
 
 import csv
 import shutil
@@ -33,25 +33,56 @@ def clone(tmp_path_factory):
     return folder
 
 
-def test_building_targets_leave_committed_files_unchanged(clone, tmp_path):
-    # The clone uses this environment: its Python, and a stamp newer than the clone's
-    # requirements so that make never builds (or removes) an environment there.
-    stamp = tmp_path / "installed"
+@pytest.fixture(scope="module")
+def built(clone, tmp_path_factory):
+    """The clone after every building target, each checked to leave the committed files as
+    they are. The clone uses this environment: its Python, and a stamp newer than the clone's
+    requirements so that make never builds (or removes) an environment there."""
+    stamp = tmp_path_factory.mktemp("stamp") / "installed"
     stamp.touch()
     python = Path(sys.executable)
     make = ["make", "--no-print-directory", f"PY={python}", f"STAMP={stamp}",
-            f"VENV={tmp_path / 'no-venv'}"]
+            f"VENV={stamp.parent / 'no-venv'}"]
     runs = [(target, []) for target in BUILDING_TARGETS]
     runs += [(target, ["ASSIGNMENT=dropout"]) for target in DROPOUT_TARGETS]
     for target, variables in runs:
         run([*make, target, *variables], cwd=clone)
         status = run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone)
         assert status == "", f"`make {target} {' '.join(variables)}` changed committed files:\n{status}"
+    return clone
+
+
+def test_building_targets_leave_committed_files_unchanged(built):
     for name, handout in (("batchnorm", "BatchNormalization"), ("dropout", "Dropout")):
-        assert (clone / "dist" / name / f"{handout}-student.zip").is_file()
-        assert (clone / "dist" / name / "autograder.zip").is_file()
-        assert (clone / "grades" / name / "grades.csv").is_file()
-    expect_demo_verdicts(clone / "grades" / "dropout" / "grades.csv", manifest.load("dropout"))
+        assert (built / "dist" / name / f"{handout}-student.zip").is_file()
+        assert (built / "dist" / name / "autograder.zip").is_file()
+        assert (built / "grades" / name / "grades.csv").is_file()
+    expect_demo_verdicts(built / "grades" / "dropout" / "grades.csv", manifest.load("dropout"))
+
+
+def test_the_batchnorm_demo_grades_as_described(built):
+    """`make grade`'s default, the BatchNorm demo (tests/test_demo.py checks how it is built):
+    the reference full marks, the untouched template, the syntax error and the notebook alone
+    nothing, each typical mistake points off where it lives (Zoë Dupont's on the speed
+    question alone)."""
+    assignment = manifest.load("batchnorm")
+    with open(built / "grades" / "batchnorm" / "grades.csv", newline="") as handle:
+        rows = {row["submission"]: row for row in csv.DictReader(handle)}
+    assert rows["reference"]["total"] == f"{assignment.auto_points:g}"
+    # Zoë Dupont's alt calls the staged backward: right values, no speedup.
+    speed = assignment.questions["bn_backward_alt_speed"].points
+    assert rows["Zoë Dupont"]["bn_backward_alt_speed"] == "0"
+    assert rows["Zoë Dupont"]["total"] == f"{assignment.auto_points - speed:g}"
+    assert rows["untouched template"]["total"] == "0"
+    lost = {"cache order": "bn_backward", "eps hard-coded": "bn_backward_alt",
+            "test mode without gamma": "bn_forward_test",
+            "last W not regularized": "fc_net_batchnorm", "layernorm axis 0": "ln_backward"}
+    for name, question in lost.items():
+        assert rows[name]["status"] == "ok", name
+        assert float(rows[name][question]) < assignment.questions[question].points, name
+    assert rows["syntax error"]["status"].startswith("SyntaxError in layers.py line ")
+    assert rows["notebook only"]["status"] == "no cs231n/layers.py"
+    assert all(rows[name]["total"] == "0" for name in ["syntax error", "notebook only"])
 
 
 def expect_demo_verdicts(gradebook: Path, assignment) -> None:
