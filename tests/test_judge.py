@@ -387,6 +387,20 @@ def test_a_hanging_function_costs_only_the_checks_that_call_it(tmp_path, workers
     assert_cleaned_up(workers, folder)
 
 
+def test_another_name_of_the_hung_function_in_its_module_is_still_called(tmp_path, workers):
+    """batchnorm_forward and layernorm_forward are one looping function: batchnorm_forward's
+    timeout retires that name, not layernorm_forward, which the layernorm checks call (and time
+    out) on their own."""
+    folder = append_text(make_variant(tmp_path / "variant"), LAYERS, (
+        "\n\ndef _loop(*args, **kwargs):\n    while True:\n        pass\n\n\n"
+        "batchnorm_forward = layernorm_forward = _loop\n"))
+    result = grade(folder, Settings(call_timeout=2, questions=["bn_forward_train", "ln_forward"]))
+    first = by_name(result)["ln_forward"].checks[0]
+    assert "layernorm_forward: timed out after 2 s" in first.message, first
+    assert result.worker_starts == 3  # the first, then one after each timeout
+    assert_cleaned_up(workers, folder)
+
+
 NET_NORMALIZATION = "        self.normalization = normalization\n"
 
 

@@ -200,23 +200,26 @@ class Worker:
 
     def op_retire(self, request):
         """Replace each function of {"package.module:function": why} by a stub that raises
-        NotCalledAgain at once, wherever the package's loaded modules hold it (a module that
-        imports it later gets the stub too): a hung function reached through other student code,
-        a net's loss calling a layer, fails at once instead of hanging again."""
+        NotCalledAgain at once: the name itself, and wherever the package's other loaded modules
+        hold the function (a module that imports it later gets the stub too). A hung function
+        reached through other student code, a net's loss calling a layer, fails at once instead
+        of hanging again. Other names of it in its own module stay: each is a function of its
+        own, called with inputs of its own, and times out (or not) on its own."""
         for spec, why in request["functions"].items():
+            home, _, name = spec.partition(":")
             function = self.target(spec)
             if not isinstance(function, types.FunctionType):
                 continue  # a class or a callable object is shared by other uses: left alone
-            stub = not_called_again(spec.partition(":")[2], why)
-            for name, module in list(sys.modules.items()):
-                if name != PACKAGE and not name.startswith(PACKAGE + "."):
+            stub = not_called_again(name, why)
+            for module_name, module in list(sys.modules.items()):
+                if module_name != PACKAGE and not module_name.startswith(PACKAGE + "."):
                     continue
                 try:
                     attributes = list(vars(module).items())
                 except TypeError:  # not a module (something put there by student code)
                     continue
                 for attribute, value in attributes:
-                    if value is function:
+                    if value is function and (module_name != home or attribute == name):
                         setattr(module, attribute, stub)
         return None
 
