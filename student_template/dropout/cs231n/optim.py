@@ -128,10 +128,11 @@ def adam(w, dw, config=None):
 def _scratch(config, dw, v, m):
     """Arrays for adam's intermediate results, kept in config: the scaled gradient (dw's dtype),
     the root (v's) and the step (m's), the first and second one array when their dtypes agree.
-    Made again when a shape or dtype differs from what they were made for."""
-    wanted = ((dw.shape, dw.dtype), (v.shape, v.dtype), (m.shape, m.dtype))
-    if config.get("scratch_for") != wanted:
+    Made again when a shape or dtype differs from the arrays they are for."""
+    scratch = config.get("scratch")
+    if scratch is None or any(a.shape != b.shape or a.dtype != b.dtype
+                              for a, b in zip(scratch, (dw, v, m))):
         root, step = np.empty_like(v), np.empty_like(m)
         scaled = root if dw.dtype == v.dtype else np.empty_like(dw)
-        config["scratch"], config["scratch_for"] = (scaled, root, step), wanted
-    return config["scratch"]
+        scratch = config["scratch"] = (scaled, root, step)
+    return scratch
