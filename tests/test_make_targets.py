@@ -62,18 +62,16 @@ def test_building_targets_leave_committed_files_unchanged(built):
 
 def test_the_batchnorm_demo_grades_as_described(built):
     """`make grade`'s default, the BatchNorm demo (tests/test_demo.py checks how it is built):
-    the reference full marks, the untouched template, the syntax error and the notebook alone
-    nothing, each typical mistake points off where it lives (Zoë Dupont's on the speed
-    question alone)."""
+    the verdicts every demo gets (expect_demo_verdicts), and each typical mistake points off
+    where it lives (Zoë Dupont's on the speed question alone)."""
     assignment = manifest.load("batchnorm")
-    with open(built / "grades" / "batchnorm" / "grades.csv", newline="") as handle:
-        rows = {row["submission"]: row for row in csv.DictReader(handle)}
-    assert rows["reference"]["total"] == f"{assignment.auto_points:g}"
+    gradebook = built / "grades" / "batchnorm" / "grades.csv"
+    expect_demo_verdicts(gradebook, assignment)
+    rows = gradebook_rows(gradebook)
     # Zoë Dupont's alt calls the staged backward: right values, no speedup.
     speed = assignment.questions["bn_backward_alt_speed"].points
     assert rows["Zoë Dupont"]["bn_backward_alt_speed"] == "0"
     assert rows["Zoë Dupont"]["total"] == f"{assignment.auto_points - speed:g}"
-    assert rows["untouched template"]["total"] == "0"
     lost = {"cache order": "bn_backward", "eps hard-coded": "bn_backward_alt",
             "test mode without gamma": "bn_forward_test",
             "last W not regularized": "fc_net_batchnorm", "layernorm axis 0": "ln_backward"}
@@ -82,14 +80,17 @@ def test_the_batchnorm_demo_grades_as_described(built):
         assert float(rows[name][question]) < assignment.questions[question].points, name
     assert rows["syntax error"]["status"].startswith("SyntaxError in layers.py line ")
     assert rows["notebook only"]["status"] == "no cs231n/layers.py"
-    assert all(rows[name]["total"] == "0" for name in ["syntax error", "notebook only"])
+
+
+def gradebook_rows(gradebook: Path) -> dict[str, dict]:
+    with open(gradebook, newline="") as handle:
+        return {row["submission"]: row for row in csv.DictReader(handle)}
 
 
 def expect_demo_verdicts(gradebook: Path, assignment) -> None:
     """The demo's verdicts: the reference full marks, the untouched template, the syntax error
     and the notebook alone nothing, and each typical mistake some points but not all."""
-    with open(gradebook, newline="") as handle:
-        totals = {row["submission"]: float(row["total"]) for row in csv.DictReader(handle)}
+    totals = {name: float(row["total"]) for name, row in gradebook_rows(gradebook).items()}
     full = assignment.auto_points
     standard = {"reference": full, "untouched template": 0, "syntax error": 0, "notebook only": 0}
     for name, total in standard.items():
