@@ -1,11 +1,15 @@
 """autograder.course.supervise: a child grades one submission and hands back its Outcome; a child past
-its deadline is killed with everything it started."""
+its deadline is killed with everything it started. Both ways a child starts (launch.py): a fresh
+interpreter, and a fork of the warm fork server."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
+
 from autograder import paths
+from autograder.course import launch
 from autograder.sandbox import procfs
 from autograder.course import supervise
 from autograder.settings import Settings
@@ -18,9 +22,21 @@ def wait(child: supervise.Child, limit: float = 120) -> None:
         time.sleep(0.05)
 
 
-def test_the_child_hands_back_its_outcome(tmp_path):
+@pytest.fixture(params=["fresh", "forked"])
+def launcher(request, tmp_path):
+    if request.param == "fresh":
+        yield launch.FreshInterpreters()
+        return
+    forks = launch.WarmForks(tmp_path / "fork-server.log")
+    try:
+        yield forks
+    finally:
+        forks.close()
+
+
+def test_the_child_hands_back_its_outcome(tmp_path, launcher):
     child = supervise.start("reference", paths.SOLUTIONS, Settings(questions=["ln_forward"]),
-                            tmp_path / "child")
+                            tmp_path / "child", launcher)
     wait(child)
     finished = supervise.finish(child)
     assert not finished.timed_out and finished.exit_code == 0
@@ -31,14 +47,14 @@ def test_the_child_hands_back_its_outcome(tmp_path):
     assert not (tmp_path / "child").exists()
 
 
-def test_an_overdue_child_is_killed_with_its_workers(tmp_path, monkeypatch):
+def test_an_overdue_child_is_killed_with_its_workers(tmp_path, monkeypatch, launcher):
     """Overdue: KILL_GRACE past the time limit (made negative here, so that an import the judge
     would wait out for 30 s counts as stuck after 2)."""
     monkeypatch.setattr(supervise, "KILL_GRACE", -28.0)
     hanging = append_text(make_variant(tmp_path / "hang"), "cs231n/layers.py",
                           "\nwhile True:\n    pass\n")
     child = supervise.start("hang", hanging, Settings(timeout=30, questions=["ln_forward"]),
-                            tmp_path / "child")
+                            tmp_path / "child", launcher)
     wait(child)
     finished = supervise.finish(child)
     assert finished.timed_out and finished.outcome is None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder import manifest, paths, sandbox
-from autograder.course import gradebook, manual_scores, roster, supervise, upload
+from autograder.course import gradebook, launch, manual_scores, roster, supervise, upload
 from autograder.grading import pipeline
 from autograder.course.cache import cache_key
 from autograder.course.manual_scores import written_questions
@@ -102,11 +102,11 @@ def locked(out: Path):
         yield
 
 
-def check_the_grader(settings: Settings, scratch: Path) -> None:
+def check_the_grader(settings: Settings, scratch: Path, launcher: launch.Launcher) -> None:
     """Stop before grading anyone if the reference itself cannot be graded here. It is graded
     in a child like every submission, so that the batch process stays as it was."""
     child = supervise.start("self-check", manifest.current().solutions,
-                            pipeline.self_check_settings(settings), scratch)
+                            pipeline.self_check_settings(settings), scratch, launcher)
     while not (child.done() or child.overdue()):
         time.sleep(0.05)
     finished = supervise.finish(child)
@@ -223,7 +223,8 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
             raise BatchError(f"no submission named {only!r} in {submissions}")
     out.mkdir(parents=True, exist_ok=True)
     secure_the_sandbox(settings.sandbox, submissions, out, forced, protections.reason)
-    with locked(out):
+    work = out / gradebook.WORK / f"run-{os.getpid()}"
+    with locked(out), launch.launcher(work) as launcher:
         gradebook.sweep(out, found)
         keys = {s.name: cache_key(s.path, settings) for s in found}
         records = {s.name: gradebook.load_record(out, s) for s in found}
@@ -240,9 +241,8 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
             return [rows.get(s.name) or gradebook.empty_row(s.name) for s in found]
 
         gradebook.write_gradebook(out, current_gradebook(), people)
-        work = out / gradebook.WORK / f"run-{os.getpid()}"
         if todo:
-            check_the_grader(settings, work / "self-check")
+            check_the_grader(settings, work / "self-check", launcher)
         running: list[tuple[Submission, supervise.Child]] = []
         pending = deque(todo)
         bar = None
@@ -257,7 +257,8 @@ def grade_found(found: list[Submission], submissions: Path, out: Path, people: g
                     submission = pending.popleft()
                     number += 1
                     running.append((submission, supervise.start(
-                        submission.name, submission.path, settings, work / f"{number:05d}")))
+                        submission.name, submission.path, settings, work / f"{number:05d}",
+                        launcher)))
                 time.sleep(0.05)
                 for submission, child in list(running):
                     if not (child.done() or child.overdue()):

@@ -1,7 +1,8 @@
 """Grade one submission in a child process of its own, and never let it outlive its deadline.
 
-The batch starts one child per submission (`python -m autograder.course.supervise`, its own session, a
-private temporary folder); the child grades through the pipeline and writes its `Outcome` as JSON.
+The batch starts one child per submission (launch.py: forked from a warm fork server on Linux,
+`python -m autograder.course.supervise` elsewhere; its own session, a private temporary folder);
+the child grades through the pipeline and writes its `Outcome` as JSON.
 The judge stops by itself when the submission's time is up (settings.timeout), keeping the
 verdicts reached; a child still running KILL_GRACE seconds later is killed together with every
 process it started (workers
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import paths
+from autograder.course import launch
 from autograder.grading import pipeline, results
 from autograder.sandbox import procfs
 from autograder.grading.grades import Grade
@@ -41,7 +43,7 @@ class Child:
     """A running child: the submission it grades, its process, its folder and its deadline."""
 
     name: str
-    popen: subprocess.Popen
+    popen: launch.Handle
     scratch: Path
     started: float
     deadline: float
@@ -68,20 +70,19 @@ class Finished:
     log: str = ""
 
 
-def start(name: str, source: Path, settings: Settings, scratch: Path) -> Child:
+def start(name: str, source: Path, settings: Settings, scratch: Path,
+          launcher: launch.Launcher) -> Child:
     """Start grading `source` in a child whose private folder is `scratch`."""
     (scratch / "tmp").mkdir(parents=True)
-    env = dict(os.environ, TMPDIR=str(scratch / "tmp"), PYTHONDONTWRITEBYTECODE="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.ROOT), env.get("PYTHONPATH")]))
-    with open(scratch / "child.log", "wb") as log:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "autograder.course.supervise", "--source", str(Path(source).resolve()),
-             "--result", str(scratch / "result.json"), "--settings", settings.to_json(),
-             "--parent", str(os.getpid())],
-            cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            start_new_session=True)
+    env = launch.python_environment(dict(os.environ, TMPDIR=str(scratch / "tmp"),
+                                         PYTHONDONTWRITEBYTECODE="1"))
+    process = launcher.start(
+        "autograder.course.supervise",
+        ["--source", str(Path(source).resolve()), "--result", str(scratch / "result.json"),
+         "--settings", settings.to_json(), "--batch", str(os.getpid())],
+        env, paths.ROOT, scratch / "child.log")
     now = time.monotonic()
-    return Child(name, popen, scratch, now, now + settings.timeout + KILL_GRACE)
+    return Child(name, process, scratch, now, now + settings.timeout + KILL_GRACE)
 
 
 def finish(child: Child) -> Finished:
@@ -109,7 +110,7 @@ def stop(child: Child) -> None:
     kill_leftovers(child.scratch)
 
 
-def kill_tree(popen: subprocess.Popen) -> None:
+def kill_tree(popen: launch.Handle) -> None:
     """SIGKILL a running child, every process it started and their process groups (workers run
     in sessions of their own, so killing the child's group alone would leave them running).
     The tree is read while the child is alive: once it exits, its orphans are out of reach."""
@@ -150,27 +151,28 @@ def kill_leftovers(scratch: Path) -> None:
 
 # The child ------------------------------------------------------------------------------------
 
-def die_with_parent(parent: int) -> None:
-    """Get SIGTERM when the batch process dies (Linux), and exit cleanly on SIGTERM. Without
-    prctl (macOS) the child only checks its parent at the start."""
+def die_with_parent(batch: int) -> None:
+    """Get SIGTERM when the parent dies (Linux: the batch, or for a forked child the fork
+    server, which ends with the batch), and exit cleanly on SIGTERM. Without prctl (macOS) the
+    child only checks at the start that the batch is still there."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with contextlib.suppress(Exception):  # AttributeError where libc has no prctl
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
+    if not launch.running(batch):
         sys.exit(143)
 
 
-def child_main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade one submission for make grade (started "
                                                  "by autograder.course.batch, not by hand).")
     parser.add_argument("--source", type=Path, required=True)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--settings", type=Settings.from_json, required=True)
-    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--batch", type=int, required=True, help="the batch's pid")
     args = parser.parse_args(argv)
-    die_with_parent(args.parent)
+    die_with_parent(args.batch)
     with tempfile.TemporaryDirectory(prefix="bn-batch-one-") as scratch:
         outcome = pipeline.grade_submission(args.source, Path(scratch), args.settings)
     results.write_json_atomic(args.result, {"grade": outcome.grade.to_dict(),
@@ -179,4 +181,4 @@ def child_main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(child_main())
+    sys.exit(main())

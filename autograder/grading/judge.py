@@ -88,6 +88,13 @@ def run_check(check, context: Context, unfinished_message: str,
     return CheckResult(check.title, check.weight, True)
 
 
+def load_everything() -> None:
+    """Import what grading the current assignment needs, without grading anyone: its checks and
+    its reference (a fork server does this once for all its children)."""
+    questions()
+    reference.load(manifest.current().reference_package)
+
+
 def selected_questions(settings: Settings) -> list[Question]:
     """The questions `settings` asks for, in the gradebook's order (all by default)."""
     return [question for question in questions().values()

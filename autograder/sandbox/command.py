@@ -10,6 +10,7 @@ environment and the resource limits of `Limits`, set between fork and exec.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import shutil
@@ -124,13 +125,18 @@ def _loaded_library_folders() -> set[str]:
         maps = Path("/proc/self/maps").read_text()
     except OSError:
         return set()
-    return {str(Path(line.split(maxsplit=5)[5]).parent) for line in maps.splitlines()
-            if len(line.split(maxsplit=5)) == 6 and ".so" in line.rsplit("/", 1)[-1]}
+    folders = set()
+    for line in maps.splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and ".so" in fields[5].rsplit("/", 1)[-1]:
+            folders.add(os.path.dirname(fields[5]))
+    return folders
 
 
-def _python_roots() -> list[Path]:
+@functools.lru_cache(maxsize=None)
+def _python_roots() -> tuple[Path, ...]:
     """Folders the worker's Python needs: its prefixes, its shared libraries and wherever numpy
-    is installed."""
+    is installed (the same for every worker this process starts: read once)."""
     import numpy
 
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
@@ -144,7 +150,7 @@ def _python_roots() -> list[Path]:
                 path.is_relative_to(root) for root in roots):
             continue
         roots.append(path)
-    return roots
+    return tuple(roots)
 
 
 def python_out_of_reach() -> list[Path]:

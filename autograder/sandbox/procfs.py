@@ -136,8 +136,22 @@ def processes_in(folder: Path) -> list[int]:
 
 
 def processes_of(uid: int) -> list[int]:
-    """Every live process whose real uid is `uid`."""
-    return [pid for pid, (_, owner) in process_table().items() if owner == uid]
+    """Every live process whose real uid is `uid` (the owner of /proc/PID is read first: only
+    that uid's processes are read further)."""
+    found = []
+    try:
+        entries = list(os.scandir(PROC))
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.isdigit():
+            try:
+                owner = entry.stat().st_uid
+            except OSError:
+                continue
+            if owner == uid and (stat_fields(int(entry.name)) or ["Z"])[0] != "Z":
+                found.append(int(entry.name))
+    return found
 
 
 def command_name(pid: int) -> str:
