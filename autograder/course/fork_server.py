@@ -16,6 +16,7 @@ It is single-threaded, so that forking it is safe.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import selectors
@@ -26,8 +27,7 @@ import traceback
 
 def load_everything() -> None:
     """What every child needs, loaded once here; whatever fails, each child loads itself."""
-    import autograder.course.supervise  # noqa: F401  (numpy, the pipeline, the judge)
-
+    importlib.import_module("autograder.course.supervise")  # numpy, the pipeline, the judge
     with contextlib.suppress(Exception):
         from autograder.grading import judge
 
