@@ -103,15 +103,18 @@ def mtimes(out: Path) -> dict[str, int]:
 
 
 def processes_mentioning(text: str) -> list[str]:
+    """Processes whose command line names `text`, or which run from inside it (the batch's
+    children forked by its fork server have the server's command line, and their own folder)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
             try:
                 command = Path("/proc", entry, "cmdline").read_bytes().replace(b"\0", b" ")
+                folder = os.readlink(Path("/proc", entry, "cwd"))
             except OSError:
                 continue
-            if text.encode() in command:
-                found.append(f"{entry}: {command.decode(errors='replace')}")
+            if text.encode() in command or (folder + "/").startswith(text.rstrip("/") + "/"):
+                found.append(f"{entry}: {command.decode(errors='replace')} (in {folder})")
     return found
 
 

@@ -33,6 +33,8 @@ from autograder import paths
 
 
 class Handle(Protocol):
+    """A running child as the batch sees it (subprocess.Popen is one)."""
+
     pid: int
 
     @property
@@ -44,6 +46,9 @@ class Handle(Protocol):
 
 
 class Launcher(Protocol):
+    """Starts a child that runs `module`'s main(argv) with exactly `env`, in `cwd`, its output
+    appended to `log`."""
+
     def start(self, module: str, argv: list[str], env: dict[str, str], cwd: Path,
               log: Path) -> Handle: ...
 

@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import paths
 from autograder.course import launch
 from autograder.grading import pipeline, results
 from autograder.sandbox import procfs
@@ -80,7 +79,7 @@ def start(name: str, source: Path, settings: Settings, scratch: Path,
         "autograder.course.supervise",
         ["--source", str(Path(source).resolve()), "--result", str(scratch / "result.json"),
          "--settings", settings.to_json(), "--batch", str(os.getpid())],
-        env, paths.ROOT, scratch / "child.log")
+        env, scratch, scratch / "child.log")
     now = time.monotonic()
     return Child(name, process, scratch, now, now + settings.timeout + KILL_GRACE)
 
