@@ -150,6 +150,24 @@ def test_the_server_s_death_ends_its_children_and_later_children_start_fresh(tmp
         forks.close()
 
 
+def test_a_fork_server_that_cannot_start_leaves_fresh_interpreters(tmp_path, child_module,
+                                                                    monkeypatch, capsys):
+    monkeypatch.setattr(launch.WarmForks, "server_command", staticmethod(
+        lambda: [sys.executable, "-c", "raise SystemExit('numpy is broken here')"]))
+    forks = launch.WarmForks(tmp_path / "fork-server.log")
+    try:
+        first = start(forks, tmp_path, "exit", "4")
+        assert isinstance(first, subprocess.Popen) and forks.gone
+        assert first.wait(60) == 4
+        second = start(forks, tmp_path, "exit", "0")
+        assert isinstance(second, subprocess.Popen) and second.wait(60) == 0
+    finally:
+        forks.close()
+    assert capsys.readouterr().err.count(
+        "note: the fork server stopped: numpy is broken here; the next submissions are graded "
+        "by fresh interpreters") == 1
+
+
 def test_the_fork_server_ends_when_the_batch_dies(tmp_path, child_module):
     """The batch killed outright (no close()): the server reads the end of its requests and
     exits, and its children get SIGTERM."""

@@ -143,7 +143,18 @@ class WarmForks:
                 return Forked(self, self.fork(module, argv, env, cwd, log))
             except (OSError, ValueError):
                 self.gone = True
+                self.warn()
         return FreshInterpreters().start(module, argv, env, cwd, log)
+
+    def warn(self) -> None:
+        """Say once, on stderr, that grading goes on without the server, and why."""
+        try:
+            why = self.log.read_text(errors="replace").strip().splitlines()[-1:]
+        except OSError:
+            why = []
+        print(f"note: the fork server stopped{': ' + why[0] if why else ''}; the next "
+              "submissions are graded by fresh interpreters (the same grades, a little slower)",
+              file=sys.stderr)
 
     def fork(self, module: str, argv: list[str], env: dict[str, str], cwd: Path,
              log: Path) -> int:
@@ -151,8 +162,7 @@ class WarmForks:
         if self.server is None:
             with open(self.log, "ab") as output:
                 self.server = subprocess.Popen(
-                    [sys.executable, "-m", "autograder.course.fork_server", str(os.getpid())],
-                    cwd=paths.ROOT, env=python_environment(), stdin=subprocess.PIPE,
+                    self.server_command(), cwd=paths.ROOT, env=python_environment(), stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, stderr=output, start_new_session=True)
         request = {"module": module, "argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
         self.server.stdin.write(json.dumps(request).encode() + b"\n")
@@ -162,6 +172,10 @@ class WarmForks:
                 raise OSError("the fork server ended")
             self.read_replies(None)
         return self.started.pop(0)
+
+    @staticmethod
+    def server_command() -> list[str]:
+        return [sys.executable, "-m", "autograder.course.fork_server", str(os.getpid())]
 
     def read_replies(self, timeout: float | None) -> None:
         """Read what the server has said, waiting at most `timeout` s for it (None: until it
