@@ -136,7 +136,7 @@ def test_children_of_a_fork_server_are_forked_from_it(tmp_path, child_module):
 
 
 def test_the_server_s_death_ends_its_children_and_later_children_start_fresh(tmp_path,
-                                                                           child_module):
+                                                                           child_module, capsys):
     forks = launch.WarmForks(tmp_path / "fork-server.log")
     try:
         running = start(forks, tmp_path, "sleep", "60")
@@ -146,8 +146,11 @@ def test_the_server_s_death_ends_its_children_and_later_children_start_fresh(tmp
         after = start(forks, tmp_path, "exit", "5")
         assert isinstance(after, subprocess.Popen), "a fresh interpreter once the server is gone"
         assert after.wait(60) == 5
+        assert start(forks, tmp_path, "exit", "0").wait(60) == 0
     finally:
         forks.close()
+    assert capsys.readouterr().err.count("note: the fork server ended; the next submissions "
+                                         "are graded by fresh interpreters") == 1
 
 
 def test_a_fork_server_that_cannot_start_leaves_fresh_interpreters(tmp_path, child_module,
@@ -164,8 +167,23 @@ def test_a_fork_server_that_cannot_start_leaves_fresh_interpreters(tmp_path, chi
     finally:
         forks.close()
     assert capsys.readouterr().err.count(
-        "note: the fork server stopped: numpy is broken here; the next submissions are graded "
-        "by fresh interpreters") == 1
+        "note: numpy is broken here; the next submissions are graded by fresh interpreters") == 1
+
+
+def test_a_fork_server_that_does_not_answer_is_stopped_and_left(tmp_path, child_module,
+                                                                monkeypatch, capsys):
+    monkeypatch.setattr(launch, "SERVER_ANSWER_SECONDS", 1.0)
+    monkeypatch.setattr(launch.WarmForks, "server_command", staticmethod(
+        lambda: [sys.executable, "-c", "import time; time.sleep(120)"]))
+    forks = launch.WarmForks(tmp_path / "fork-server.log")
+    try:
+        first = start(forks, tmp_path, "exit", "6")
+        assert isinstance(first, subprocess.Popen) and first.wait(60) == 6
+        assert forks.server.wait(10) == -signal.SIGKILL
+    finally:
+        forks.close()
+    assert ("note: the fork server did not answer in 1 s; the next submissions are graded by "
+            "fresh interpreters") in capsys.readouterr().err
 
 
 def test_the_fork_server_ends_when_the_batch_dies(tmp_path, child_module):

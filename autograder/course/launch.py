@@ -32,6 +32,11 @@ from typing import Iterator, Protocol
 from autograder import paths
 
 
+# How long the batch waits for the server to fork a child (the first time: to load everything
+# and fork, about a second here) before grading on without it.
+SERVER_ANSWER_SECONDS = 120.0
+
+
 class Handle(Protocol):
     """A running child as the batch sees it (subprocess.Popen is one)."""
 
@@ -109,8 +114,8 @@ class Forked:
         if self.returncode is None:
             self.server.read_replies(0)
             if self.server.gone and not running(self.pid):
-                # The server's death sent it SIGTERM (supervise.die_with_parent); its own exit
-                # code went with the server.
+                # The server's death sent it SIGTERM (fork_server.end_with); its own exit code
+                # went with the server.
                 self.server.exit_codes[self.pid] = -signal.SIGTERM
         return self.returncode
 
@@ -132,6 +137,8 @@ class WarmForks:
         self.log = log
         self.server: subprocess.Popen | None = None
         self.gone = False  # the server has died (or could not start)
+        self.why = "the fork server ended"
+        self.warned = False
         self.exit_codes: dict[int, int] = {}
         self.pending = b""
         self.started: list[int] = []
@@ -141,20 +148,22 @@ class WarmForks:
         if not self.gone:
             try:
                 return Forked(self, self.fork(module, argv, env, cwd, log))
-            except (OSError, ValueError):
-                self.gone = True
-                self.warn()
+            except (OSError, ValueError) as error:
+                self.gone, self.why = True, str(error)
+        if not self.warned:
+            self.warn()
         return FreshInterpreters().start(module, argv, env, cwd, log)
 
     def warn(self) -> None:
-        """Say once, on stderr, that grading goes on without the server, and why."""
+        """Say, on stderr, that grading goes on without the server, and why (its log's last
+        line, else what the batch saw)."""
         try:
-            why = self.log.read_text(errors="replace").strip().splitlines()[-1:]
+            last = self.log.read_text(errors="replace").strip().splitlines()[-1:]
         except OSError:
-            why = []
-        print(f"note: the fork server stopped{': ' + why[0] if why else ''}; the next "
-              "submissions are graded by fresh interpreters (the same grades, a little slower)",
-              file=sys.stderr)
+            last = []
+        print(f"note: {last[0] if last else self.why}; the next submissions are graded by "
+              "fresh interpreters (the same grades, a little slower)", file=sys.stderr)
+        self.warned = True
 
     def fork(self, module: str, argv: list[str], env: dict[str, str], cwd: Path,
              log: Path) -> int:
@@ -162,15 +171,20 @@ class WarmForks:
         if self.server is None:
             with open(self.log, "ab") as output:
                 self.server = subprocess.Popen(
-                    self.server_command(), cwd=paths.ROOT, env=python_environment(), stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE, stderr=output, start_new_session=True)
+                    self.server_command(), cwd=paths.ROOT, env=python_environment(),
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=output,
+                    start_new_session=True)
         request = {"module": module, "argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
         self.server.stdin.write(json.dumps(request).encode() + b"\n")
         self.server.stdin.flush()
+        deadline = time.monotonic() + SERVER_ANSWER_SECONDS
         while not self.started:
             if self.gone:
                 raise OSError("the fork server ended")
-            self.read_replies(None)
+            if time.monotonic() > deadline:
+                self.server.kill()
+                raise OSError(f"the fork server did not answer in {SERVER_ANSWER_SECONDS:g} s")
+            self.read_replies(1.0)
         return self.started.pop(0)
 
     @staticmethod
