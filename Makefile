@@ -52,10 +52,11 @@ data: $(STAMP) ## Download and verify CIFAR-10 into data/ (needs internet)
 	cd assignment && ../$(PY) -m cs231n.data_utils --download --dir $(CURDIR)/data
 
 sandbox-tools: ## Install Debian's bubblewrap (the sandbox student code runs in) and iptables (blocks workers' network at the uid level) if missing
-	@{ command -v bwrap && command -v iptables; } >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then echo "installing bubblewrap and iptables (Debian packages)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap iptables; \
-	  else echo "bubblewrap (bwrap) is not installed and this is not root: student code will run with weaker protections (see the README, Sandbox)" >&2; fi; }
+	@if [ "$$(id -u)" = 0 ]; then \
+	  { command -v bwrap && command -v iptables; } >/dev/null || { echo "installing bubblewrap and iptables (Debian packages)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap iptables; }; \
+	elif ! command -v bwrap >/dev/null; then \
+	  echo "bubblewrap (bwrap) is not installed and this is not root: student code will run with weaker protections (see the README, Sandbox)" >&2; fi
 
 pdf-tools: ## Install Debian's chromium and poppler-utils (PDF rendering and reading) if missing
 	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
