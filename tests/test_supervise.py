@@ -58,6 +58,6 @@ def test_an_overdue_child_is_killed_with_its_workers(tmp_path, monkeypatch, laun
     wait(child)
     finished = supervise.finish(child)
     assert finished.timed_out and finished.outcome is None
-    assert procfs.descendants(child.popen.pid) == []
+    assert procfs.descendants(child.process.pid) == []
     assert procfs.processes_in(tmp_path / "child") == []
     assert procfs.processes_in(hanging) == []

@@ -1,13 +1,12 @@
 """Grade one submission in a child process of its own, and never let it outlive its deadline.
 
 The batch starts one child per submission (launch.py: forked from a warm fork server on Linux,
-`python -m autograder.course.supervise` elsewhere; its own session, a private temporary folder);
-the child grades through the pipeline and writes its `Outcome` as JSON.
-The judge stops by itself when the submission's time is up (settings.timeout), keeping the
-verdicts reached; a child still running KILL_GRACE seconds later is killed together with every
-process it started (workers
-run in sessions of their own), and whatever it left running from its folder is killed too.
-Nothing a submission does can stop the batch.
+`python -m autograder.course.supervise` elsewhere; its own session, a private folder); the child
+grades through the pipeline and writes its `Outcome` as JSON. The judge stops by itself when the
+submission's time is up (settings.timeout), keeping the verdicts reached; a child still running
+KILL_GRACE seconds later is killed together with every process it started (workers run in
+sessions of their own), and whatever it left running from its folder is killed too. Nothing a
+submission does can stop the batch.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ class Child:
     """A running child: the submission it grades, its process, its folder and its deadline."""
 
     name: str
-    popen: launch.Handle
+    process: launch.Handle
     scratch: Path
     started: float
     deadline: float
@@ -52,10 +51,10 @@ class Child:
         return self.scratch / "result.json"
 
     def overdue(self) -> bool:
-        return self.popen.poll() is None and time.monotonic() > self.deadline
+        return self.process.poll() is None and time.monotonic() > self.deadline
 
     def done(self) -> bool:
-        return self.popen.poll() is not None
+        return self.process.poll() is not None
 
 
 @dataclass
@@ -87,9 +86,9 @@ def start(name: str, source: Path, settings: Settings, scratch: Path,
 def finish(child: Child) -> Finished:
     """Kill what is left of `child` (all of it when overdue), read its outcome, remove its folder."""
     timed_out = child.overdue()
-    kill_tree(child.popen)
+    kill_tree(child.process)
     seconds = time.monotonic() - child.started
-    finished = Finished(None, seconds, timed_out, child.popen.returncode)
+    finished = Finished(None, seconds, timed_out, child.process.returncode)
     if not timed_out:
         try:
             data = json.loads(child.result_file.read_text(encoding="utf-8"))
@@ -105,17 +104,17 @@ def finish(child: Child) -> Finished:
 
 def stop(child: Child) -> None:
     """Kill a child that is still running (the batch was interrupted)."""
-    kill_tree(child.popen)
+    kill_tree(child.process)
     kill_leftovers(child.scratch)
 
 
-def kill_tree(popen: launch.Handle) -> None:
+def kill_tree(process: launch.Handle) -> None:
     """SIGKILL a running child, every process it started and their process groups (workers run
     in sessions of their own, so killing the child's group alone would leave them running).
     The tree is read while the child is alive: once it exits, its orphans are out of reach."""
     own = {os.getpid(), os.getpgrp()}
-    while popen.poll() is None:
-        pids = [popen.pid, *procfs.descendants(popen.pid)]
+    while process.poll() is None:
+        pids = [process.pid, *procfs.descendants(process.pid)]
         groups = set()
         for pid in pids:
             with contextlib.suppress(OSError):
@@ -127,7 +126,7 @@ def kill_tree(popen: launch.Handle) -> None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            popen.wait(timeout=5)
+            process.wait(timeout=5)
 
 
 def kill_leftovers(scratch: Path) -> None:
