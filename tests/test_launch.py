@@ -36,6 +36,10 @@ CHILD = textwrap.dedent("""
             sys.exit(int(argv[1]))
         if what == "raise":
             raise RuntimeError("broken on purpose")
+        if what == "message":
+            sys.exit("leaving with a message")
+        if what == "nothing":
+            return None
         if what == "sleep":
             time.sleep(float(argv[1]))
             return 0
@@ -102,12 +106,16 @@ def test_a_child_has_its_own_session_environment_folder_and_streams(launcher, tm
 
 
 @pytest.mark.parametrize("argv, code", [(["exit", "3"], 3), (["raise"], 1),
-                                        (["exit", "0"], 0)])
+                                        (["exit", "0"], 0), (["message"], 1),
+                                        (["nothing"], 0)])
 def test_a_child_s_exit_code_is_reported_as_subprocess_does(launcher, tmp_path, argv, code):
     handle = start(launcher, tmp_path, *argv)
     assert handle.wait(60) == code
+    log = (tmp_path / "child.log").read_text()
     if argv == ["raise"]:
-        assert "RuntimeError: broken on purpose" in (tmp_path / "child.log").read_text()
+        assert "RuntimeError: broken on purpose" in log
+    if argv == ["message"]:
+        assert "leaving with a message" in log
 
 
 def test_a_killed_child_reports_the_signal_and_wait_times_out_before(launcher, tmp_path):

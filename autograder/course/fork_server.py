@@ -60,17 +60,29 @@ def fork_child(request: dict, closing: list[int]) -> int:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         from autograder.course import launch
 
-        code = launch.run_child(request["module"], request["argv"], request["env"],
-                                request["cwd"], request["log"])
+        code = exit_status(launch.run_child(request["module"], request["argv"],
+                                            request["env"], request["cwd"], request["log"]))
     except SystemExit as leaving:
-        code = leaving.code if isinstance(leaving.code, int) else (leaving.code is not None)
+        code = exit_status(leaving.code)
     except BaseException:
         traceback.print_exc()
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(BaseException):
             sys.stdout.flush()
             sys.stderr.flush()
-        os._exit(code)
+        os._exit(code)  # never back into the server's loop
+
+
+def exit_status(code) -> int:
+    """The status Python exits with for `sys.exit(code)` (or main returning `code`): None is 0,
+    an int itself, anything else is printed to stderr and is 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    with contextlib.suppress(BaseException):
+        print(code, file=sys.stderr)
+    return 1
 
 
 def reap(replies) -> None:
