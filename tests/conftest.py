@@ -42,6 +42,22 @@ def pytest_collection_modifyitems(items):
     items.sort(key=rank)  # stable: each file's tests keep their order
 
 
+@pytest.fixture(params=["fresh", "forked"])
+def launcher(request, tmp_path):
+    """Each way the batch starts a child (autograder.course.launch): a fresh interpreter, and
+    a fork of a warm fork server (stopped after the test)."""
+    from autograder.course import launch
+
+    if request.param == "fresh":
+        yield launch.FreshInterpreters()
+        return
+    forks = launch.WarmForks(tmp_path / "fork-server.log")
+    try:
+        yield forks
+    finally:
+        forks.close()
+
+
 @pytest.fixture
 def like_macos(monkeypatch, tmp_path):
     """This process as on macOS, for one test: no os.sched_getaffinity, no /proc, no prctl in

@@ -48,9 +48,6 @@ CHILD = textwrap.dedent("""
         sys.exit(main(sys.argv[1:]))
 """)
 
-LAUNCHERS = ["fresh", "forked"]
-
-
 @pytest.fixture
 def child_module(tmp_path, monkeypatch):
     """A module `launch_probe` with a main(argv), importable by the server and its children."""
@@ -62,16 +59,10 @@ def child_module(tmp_path, monkeypatch):
     return "launch_probe"
 
 
-@pytest.fixture(params=LAUNCHERS)
-def launcher(request, tmp_path, child_module):
-    if request.param == "fresh":
-        yield launch.FreshInterpreters()
-        return
-    forks = launch.WarmForks(tmp_path / "fork-server.log")
-    try:
-        yield forks
-    finally:
-        forks.close()
+@pytest.fixture
+def launcher(launcher, child_module):
+    """conftest's launcher, with launch_probe importable by its children."""
+    return launcher
 
 
 def environment(**variables) -> dict[str, str]:
@@ -150,7 +141,7 @@ def test_the_server_s_death_ends_its_children_and_later_children_start_fresh(tmp
         running = start(forks, tmp_path, "sleep", "60")
         os.kill(forks.server.pid, signal.SIGKILL)
         assert running.wait(30) is not None, "the server's children end with it"
-        assert not launch.running(running.pid)
+        assert not launch.exists(running.pid)
         after = start(forks, tmp_path, "exit", "5")
         assert isinstance(after, subprocess.Popen), "a fresh interpreter once the server is gone"
         assert after.wait(60) == 5
@@ -214,10 +205,10 @@ def test_the_fork_server_ends_when_the_batch_dies(tmp_path, child_module):
         process.kill()
         process.wait()
         deadline = time.monotonic() + 30
-        while (launch.running(server) or launch.running(child)) and time.monotonic() < deadline:
+        while (launch.exists(server) or launch.exists(child)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not launch.running(server), "the fork server outlived the batch"
-        assert not launch.running(child), "the server's child outlived the batch"
+        assert not launch.exists(server), "the fork server outlived the batch"
+        assert not launch.exists(child), "the server's child outlived the batch"
     finally:
         process.kill()
 

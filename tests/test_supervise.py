@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from autograder import paths
-from autograder.course import launch
 from autograder.sandbox import procfs
 from autograder.course import supervise
 from autograder.settings import Settings
@@ -20,18 +17,6 @@ def wait(child: supervise.Child, limit: float = 120) -> None:
     deadline = time.monotonic() + limit
     while not (child.done() or child.overdue()) and time.monotonic() < deadline:
         time.sleep(0.05)
-
-
-@pytest.fixture(params=["fresh", "forked"])
-def launcher(request, tmp_path):
-    if request.param == "fresh":
-        yield launch.FreshInterpreters()
-        return
-    forks = launch.WarmForks(tmp_path / "fork-server.log")
-    try:
-        yield forks
-    finally:
-        forks.close()
 
 
 def test_the_child_hands_back_its_outcome(tmp_path, launcher):

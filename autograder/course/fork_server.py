@@ -1,8 +1,9 @@
 """The batch's fork server (Linux): load what grading needs once, then fork a child per request.
 
 Started by launch.WarmForks as `python -m autograder.course.fork_server BATCH_PID`, in a session
-of its own, from the batch's environment. It imports `autograder.course.supervise` and loads the current
-assignment's checks and reference (judge.load_everything), then answers JSON lines on stdin:
+of its own, from the batch's environment. It imports `autograder.course.supervise` and loads the
+current assignment's checks and reference (judge.load_everything), then answers JSON lines on
+stdin:
 
     {"module": ..., "argv": [...], "env": {...}, "cwd": ..., "log": ...}
 

@@ -113,7 +113,7 @@ class Forked:
     def poll(self) -> int | None:
         if self.returncode is None:
             self.server.read_replies(0)
-            if self.server.gone and not running(self.pid):
+            if self.server.gone and not exists(self.pid):
                 # The server's death sent it SIGTERM (fork_server.end_with); its own exit code
                 # went with the server.
                 self.server.exit_codes[self.pid] = -signal.SIGTERM
@@ -228,7 +228,7 @@ class WarmForks:
         self.server.stdout.close()
 
 
-def running(pid: int) -> bool:
+def exists(pid: int) -> bool:
     """Whether `pid` still exists (zombies, which others reap, included)."""
     try:
         os.kill(pid, 0)

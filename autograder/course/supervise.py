@@ -158,7 +158,7 @@ def die_with_parent(batch: int) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    if not launch.running(batch):
+    if not launch.exists(batch):
         sys.exit(143)
 
 

@@ -59,6 +59,12 @@ def stat_fields(pid: int | None) -> list[str] | None:
     return stat.rpartition(")")[2].split()
 
 
+def live(pid: int) -> bool:
+    """Whether `pid` is a live process and not a zombie (which runs nothing, waiting to be
+    reaped)."""
+    return (stat_fields(pid) or ["Z"])[0] != "Z"
+
+
 def process_table() -> dict[int, tuple[int, int]]:
     """pid -> (parent pid, real uid) of every live process, read from /proc (zombies, which
     run nothing and wait for their new parent to reap them, left out)."""
@@ -104,7 +110,7 @@ def descendants(pid: int) -> list[int]:
         if any(kids is None for kids in below):
             return _descendants_from_table(pid)
         frontier = [kid for kids in below for kid in kids
-                    if (stat_fields(kid) or ["Z"])[0] != "Z"]  # zombies run nothing
+                    if live(kid)]
         found.extend(frontier)
     return found
 
@@ -149,7 +155,7 @@ def processes_of(uid: int) -> list[int]:
                 owner = entry.stat().st_uid
             except OSError:
                 continue
-            if owner == uid and (stat_fields(int(entry.name)) or ["Z"])[0] != "Z":
+            if owner == uid and live(int(entry.name)):
                 found.append(int(entry.name))
     return found
 
